@@ -1,0 +1,42 @@
+# The project's vocabulary: `make run` to try it, `make test` to prove it.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# The embedded default: SQLite in var/, Celery tasks run in-process, e-mail printed to the console.
+EMBEDDED := DEBUG=1 DATABASE_URL= REDIS_URL=
+# Tests run with production-like settings (DEBUG off) and whatever DATABASE_URL / REDIS_URL the caller exports.
+TESTENV := SECRET_KEY=test-only-insecure-key SECURE_SSL_REDIRECT=0
+
+.PHONY: install run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(EMBEDDED) $(BIN)/python manage.py setup_demo
+	$(EMBEDDED) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(TESTENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TESTENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -r reviewapp questionnaire checks
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(TESTENV) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

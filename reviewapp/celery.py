@@ -1,0 +1,34 @@
+"""Celery application. Tasks are thin: they take ids and call services; job state lives in our own tables."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings")
+
+app = Celery("reviewapp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # JSON only: a pickle payload from a compromised broker would be code execution on every worker.
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # Acknowledge after the task finished, so a worker that dies mid-task leaves the message to be redelivered.
+    task_acks_late=True,
+    # ...and when the worker process is killed (OOM, SIGKILL), requeue instead of acknowledging.
+    task_reject_on_worker_lost=True,
+    # One message at a time per process: long evidence tasks must not sit reserved behind a busy process.
+    worker_prefetch_multiplier=1,
+    # A soft limit raises inside the task so it can record the failure; the hard limit kills a wedged process.
+    task_soft_time_limit=240,
+    task_time_limit=300,
+    # Results are never read from Celery: run state is stored in our tables.
+    task_ignore_result=True,
+    # Redelivery for unacknowledged (late-ack) messages after a worker vanished; above the hard limit.
+    broker_transport_options={"visibility_timeout": 600},
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+)
+app.autodiscover_tasks()

@@ -1,0 +1,288 @@
+"""The review domain: teams, workloads, reviews and their answers, the improvement plan, milestones, the audit trail.
+
+Writes go through services.py; models keep only simple derived values. Invariants that matter are database
+constraints, not just form choices.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from questionnaire.models import BestPractice, Lens, LensVersion, Question
+
+
+class User(AbstractUser):
+    class OrgRole(models.TextChoices):
+        MEMBER = "", "Member"
+        # Reads every workload and manages improvement plans across teams.
+        SECURITY_LEAD = "SECURITY_LEAD", "Security lead"
+        # Everything a security lead can, plus teams and people.
+        ADMIN = "ADMIN", "Administrator"
+
+    org_role = models.CharField(max_length=20, choices=OrgRole.choices, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(org_role__in=["", "SECURITY_LEAD", "ADMIN"]), name="user_org_role"),
+        ]
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.org_role == self.OrgRole.ADMIN or self.is_superuser
+
+    @property
+    def reads_everything(self) -> bool:
+        return self.is_org_admin or self.org_role == self.OrgRole.SECURITY_LEAD
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="team_unique_name_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "OWNER", "Owner"
+    CONTRIBUTOR = "CONTRIBUTOR", "Contributor"
+    VIEWER = "VIEWER", "Viewer"
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="membership_unique"),
+            models.CheckConstraint(condition=Q(role__in=["OWNER", "CONTRIBUTOR", "VIEWER"]), name="membership_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "PRODUCTION", "Production"
+    PREPRODUCTION = "PREPRODUCTION", "Pre-production"
+
+
+class Workload(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="workloads")
+    name = models.CharField(max_length=100)
+    description = models.TextField(max_length=250)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    review_owner = models.CharField(max_length=255, help_text="Who is accountable for this review.")
+    aws_regions = models.JSONField(default=list, blank=True)
+    other_locations = models.CharField(max_length=250, blank=True)
+    account_ids = models.JSONField(default=list, blank=True)
+    architecture_url = models.URLField(max_length=2048, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(max_length=2084, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    is_archived = models.BooleanField(default=False)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("team", Lower("name"), name="workload_unique_name_per_team"),
+            models.CheckConstraint(
+                condition=Q(environment__in=["PRODUCTION", "PREPRODUCTION"]), name="workload_environment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Review(models.Model):
+    """A workload reviewed against one lens; pins the lens version it was answered on."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="reviews")
+    lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="+")
+    lens_version = models.ForeignKey(LensVersion, on_delete=models.PROTECT, related_name="reviews")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workload", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["workload", "lens"], name="review_one_per_lens")]
+
+    def __str__(self) -> str:
+        return f"{self.workload} / {self.lens_version}"
+
+
+class NotApplicableReason(models.TextChoices):
+    OUT_OF_SCOPE = "OUT_OF_SCOPE", "Out of scope"
+    BUSINESS_PRIORITIES = "BUSINESS_PRIORITIES", "Business priorities"
+    ARCHITECTURE_CONSTRAINTS = "ARCHITECTURE_CONSTRAINTS", "Architecture constraints"
+    OTHER = "OTHER", "Other"
+
+
+class Answer(models.Model):
+    """One question's answer. `version` grows on every save: a stale save is refused, never applied."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    # BP codes, in catalogue order.
+    selected = models.JSONField(default=list, blank=True)
+    none_of_these = models.BooleanField(default=False)
+    is_applicable = models.BooleanField(default=True)
+    reason = models.CharField(max_length=32, choices=NotApplicableReason.choices, blank=True)
+    # {BP code: reason} for best practices marked not applicable.
+    choices_not_applicable = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(max_length=2084, blank=True)
+    # Derived by risk.py on every save, stored so lists and the dashboard never recompute it.
+    risk = models.CharField(max_length=16, default="UNANSWERED")
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["review", "question__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "question"], name="answer_unique_question"),
+            models.CheckConstraint(condition=Q(is_applicable=True) | ~Q(reason=""), name="answer_na_needs_reason"),
+            models.CheckConstraint(
+                condition=Q(risk__in=["HIGH", "MEDIUM", "NONE", "NOT_APPLICABLE", "UNANSWERED"]), name="answer_risk"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review_id}:{self.question_id} v{self.version}"
+
+
+class ItemStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    IN_PROGRESS = "IN_PROGRESS", "In progress"
+    DONE = "DONE", "Done"
+    RISK_ACCEPTED = "RISK_ACCEPTED", "Risk accepted"
+
+
+class ImprovementItem(models.Model):
+    """Tracking state of one missing best practice of a workload; kept (never deleted) when the BP is adopted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="improvement_items")
+    lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="+")
+    # The BP code is stable across lens versions, so tracking survives a lens upgrade.
+    bp_code = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.OPEN)
+    # True while the BP is applicable and unselected in the current answers: the item is on the plan.
+    is_active = models.BooleanField(default=True)
+    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_items")
+    due_date = models.DateField(null=True, blank=True)
+    ticket_url = models.URLField(max_length=2048, blank=True)
+    notes = models.TextField(max_length=2000, blank=True)
+    acceptance_justification = models.TextField(max_length=2000, blank=True)
+    acceptance_expires_on = models.DateField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workload", "bp_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["workload", "lens", "bp_code"], name="item_unique_bp"),
+            models.CheckConstraint(
+                condition=Q(status__in=["OPEN", "IN_PROGRESS", "DONE", "RISK_ACCEPTED"]), name="item_status"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="RISK_ACCEPTED")
+                | (~Q(acceptance_justification="") & Q(acceptance_expires_on__isnull=False)),
+                name="item_acceptance_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "status"]), models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.bp_code} ({self.status})"
+
+
+class Milestone(models.Model):
+    """An immutable, hashed snapshot of a review. Nothing updates a milestone after it is created."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="milestones")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="milestones")
+    lens_version = models.ForeignKey(LensVersion, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    snapshot = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workload", "created_at"]
+        constraints = [models.UniqueConstraint("workload", Lower("name"), name="milestone_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """Append-only trail of changes and sign-ins; each row's hash covers the previous row's hash."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True, help_text="Username at the time, kept if deleted.")
+    action = models.CharField(max_length=64, db_index=True, help_text="e.g. answer.update, auth.login_failed")
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=255, blank=True)
+    # Not a foreign key: the trail must outlive the workload it talks about.
+    workload_id = models.UUIDField(null=True, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_repr}"
+
+
+__all__ = [
+    "Answer",
+    "AuditEvent",
+    "BestPractice",
+    "Environment",
+    "ImprovementItem",
+    "ItemStatus",
+    "Membership",
+    "Milestone",
+    "NotApplicableReason",
+    "Review",
+    "Role",
+    "Team",
+    "User",
+    "Workload",
+]

@@ -1,0 +1,233 @@
+"""Starting reviews and recording answers, with optimistic concurrency and the improvement plan kept in step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from questionnaire.models import Lens, Question
+
+from ..audit import audit_record
+from ..models import Answer, ImprovementItem, ItemStatus, NotApplicableReason, Review, User, Workload
+from ..risk import AnswerState, Risk, missing_choices, question_risk
+from ..specs import version_specs
+
+
+class AnswerConflict(Exception):
+    """The answer changed since the user loaded it; `current` is what is stored now."""
+
+    def __init__(self, current: Answer) -> None:
+        super().__init__(f"answer {current.pk} is at version {current.version}")
+        self.current = current
+
+
+def answer_state(answer: Answer, choice_codes: Iterable[str] = ()) -> AnswerState:
+    selected = frozenset(answer.selected)
+    not_applicable = frozenset(answer.choices_not_applicable)
+    every_choice_na = bool(not_applicable) and not_applicable >= frozenset(choice_codes)
+    return AnswerState(
+        answered=bool(selected) or answer.none_of_these or not answer.is_applicable or every_choice_na,
+        question_not_applicable=not answer.is_applicable,
+        none_of_these=answer.none_of_these,
+        selected=selected,
+        choices_not_applicable=not_applicable,
+    )
+
+
+def answer_snapshot(answer: Answer) -> dict:
+    """The user-visible content of an answer: what the audit trail and conflict messages compare."""
+    return {
+        "selected": list(answer.selected),
+        "none_of_these": answer.none_of_these,
+        "is_applicable": answer.is_applicable,
+        "reason": answer.reason,
+        "choices_not_applicable": dict(answer.choices_not_applicable),
+        "notes": answer.notes,
+        "risk": answer.risk,
+        "version": answer.version,
+    }
+
+
+@transaction.atomic
+def review_start(*, workload: Workload, actor: User, lens: Lens | None = None) -> Review:
+    """A review of `workload` on the current version of `lens`, with one unanswered Answer per question."""
+    lens = lens or Lens.objects.get(slug=settings.DEFAULT_LENS_SLUG)
+    version = lens.current_version()
+    if version is None:
+        raise ValidationError(f"The lens {lens.name} has no version loaded.")
+    if Review.objects.filter(workload=workload, lens=lens).exists():
+        raise ValidationError(f"{workload.name} already has a review on {lens.name}.")
+    review = Review.objects.create(workload=workload, lens=lens, lens_version=version, created_by=actor)
+    Answer.objects.bulk_create(
+        Answer(review=review, question=question, updated_by=None)
+        for question in Question.objects.filter(lens_version=version)
+    )
+    audit_record(
+        actor=actor,
+        action="review.start",
+        obj=review,
+        workload_id=workload.pk,
+        after={"lens": lens.slug, "lens_version": version.number},
+    )
+    return review
+
+
+def _validate(
+    question: Question,
+    codes: list[str],
+    selected: list[str],
+    none_of_these: bool,
+    is_applicable: bool,
+    reason: str,
+    choices_not_applicable: dict[str, str],
+    notes: str,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    unknown = [code for code in [*selected, *choices_not_applicable] if code not in codes]
+    if unknown:
+        errors.setdefault("selected", []).append(
+            f"{', '.join(sorted(set(unknown)))} is not a best practice of {question.code}."
+        )
+    if none_of_these and selected:
+        errors.setdefault("none_of_these", []).append(
+            '"None of these" cannot be combined with selected best practices.'
+        )
+    both = set(selected) & set(choices_not_applicable)
+    if both:
+        errors.setdefault("choices_not_applicable", []).append(
+            f"{', '.join(sorted(both))} cannot be both selected and not applicable."
+        )
+    valid_reasons = set(NotApplicableReason.values)
+    if not is_applicable and reason not in valid_reasons:
+        errors.setdefault("reason", []).append("Choose why the question does not apply.")
+    bad_reasons = [code for code, why in choices_not_applicable.items() if why not in valid_reasons]
+    if bad_reasons:
+        errors.setdefault("choices_not_applicable", []).append(
+            f"Choose why {', '.join(sorted(bad_reasons))} does not apply."
+        )
+    if len(notes) > settings.ANSWER_NOTES_MAX_LENGTH:
+        errors.setdefault("notes", []).append(
+            f"Notes are limited to {settings.ANSWER_NOTES_MAX_LENGTH:,} characters (you have {len(notes):,})."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def answer_record(
+    *,
+    review: Review,
+    question: Question,
+    actor: User,
+    base_version: int,
+    selected: Iterable[str] = (),
+    none_of_these: bool = False,
+    is_applicable: bool = True,
+    reason: str = "",
+    choices_not_applicable: dict[str, str] | None = None,
+    notes: str = "",
+) -> Answer:
+    """Save an answer the user edited from `base_version`; a newer stored version raises AnswerConflict."""
+    specs = version_specs(review.lens_version_id)
+    spec = specs.by_question_id[question.pk]
+    codes = [choice.code for choice in spec.choices]
+    selected_set = set(selected)
+    selected_list = [code for code in codes if code in selected_set] + sorted(selected_set - set(codes))
+    choices_na = dict(choices_not_applicable or {})
+    _validate(question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes)
+
+    answer = Answer.objects.select_for_update().filter(review=review, question=question).first()
+    if answer is None:
+        # A question added by a lens upgrade after the review started has no row yet.
+        try:
+            with transaction.atomic():
+                answer = Answer.objects.create(review=review, question=question, version=1)
+        except IntegrityError:
+            answer = Answer.objects.select_for_update().get(review=review, question=question)
+    if answer.version != base_version:
+        raise AnswerConflict(answer)
+
+    before = answer_snapshot(answer)
+    answer.selected = selected_list
+    answer.none_of_these = none_of_these
+    answer.is_applicable = is_applicable
+    answer.reason = "" if is_applicable else reason
+    # Keep per-BP reasons even while the whole question is N/A, so un-marking it restores them.
+    answer.choices_not_applicable = {code: choices_na[code] for code in codes if code in choices_na}
+    answer.notes = notes
+    state = answer_state(answer, codes)
+    answer.risk = question_risk(spec, state)
+    answer.version += 1
+    answer.updated_by = actor
+    answer.save()
+    after = answer_snapshot(answer)
+    if {k: v for k, v in before.items() if k != "version"} != {k: v for k, v in after.items() if k != "version"}:
+        audit_record(
+            actor=actor,
+            action="answer.update",
+            obj=answer,
+            object_repr=f"{review.workload.name} {question.code}",
+            workload_id=review.workload_id,
+            before=before,
+            after=after,
+        )
+    items_sync(review=review, question=question, state=state, actor=actor)
+    return answer
+
+
+def items_sync(*, review: Review, question: Question, state: AnswerState, actor: User | None) -> None:
+    """Bring the workload's improvement items for one question in line with its answer.
+
+    Missing BPs are active items (created OPEN, or reopened if an earlier adoption had closed them); a BP that
+    is selected again resolves its item; N/A BPs leave the plan. Items are never deleted, so history is kept.
+    """
+    spec = version_specs(review.lens_version_id).by_question_id[question.pk]
+    missing = {choice.code for choice in missing_choices(spec, state)}
+    codes = [choice.code for choice in spec.choices]
+    items = {
+        item.bp_code: item
+        for item in ImprovementItem.objects.select_for_update().filter(
+            workload_id=review.workload_id, lens_id=review.lens_id, bp_code__in=codes
+        )
+    }
+    for code in codes:
+        item = items.get(code)
+        if code in missing:
+            if item is None:
+                item = ImprovementItem.objects.create(workload_id=review.workload_id, lens_id=review.lens_id, bp_code=code)
+                audit_record(actor=actor, action="item.open", obj=item, workload_id=review.workload_id, after={"status": item.status})
+            elif not item.is_active or item.status == ItemStatus.DONE:
+                before = {"status": item.status, "is_active": item.is_active}
+                item.is_active = True
+                if item.status == ItemStatus.DONE:
+                    item.status = ItemStatus.OPEN
+                item.save(update_fields=["is_active", "status", "updated_at"])
+                audit_record(
+                    actor=actor,
+                    action="item.reopen",
+                    obj=item,
+                    workload_id=review.workload_id,
+                    before=before,
+                    after={"status": item.status, "is_active": True},
+                )
+        elif item is not None and item.is_active:
+            before = {"status": item.status, "is_active": True}
+            item.is_active = False
+            adopted = code in state.selected and state.answered and not state.question_not_applicable
+            if adopted:
+                item.status = ItemStatus.DONE
+            item.save(update_fields=["is_active", "status", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="item.resolve" if adopted else "item.withdraw",
+                obj=item,
+                workload_id=review.workload_id,
+                before=before,
+                after={"status": item.status, "is_active": False},
+            )
+
+
+__all__ = ["AnswerConflict", "Risk", "answer_record", "answer_snapshot", "answer_state", "items_sync", "review_start"]
