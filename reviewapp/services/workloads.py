@@ -1,4 +1,4 @@
-"""Teams, memberships and workloads: every write audited, every invariant checked before the database sees it."""
+"""Teams, memberships and workloads: every write audited, every invariant checked before it is saved."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ..audit import audit_record
+from ..lib.workload_fields import workload_field_problems
 from ..models import Membership, Role, Team, User, Workload
 
 WORKLOAD_FIELDS = (
@@ -35,21 +36,50 @@ def _name_taken(team: Team, name: str, exclude: Any = None) -> bool:
     return Workload.objects.filter(team=team, name__iexact=name).exclude(pk=exclude).exists()
 
 
+def _name_error(team: Team, name: str) -> ValidationError:
+    return ValidationError({"name": [f"{team.name} already has a workload called {name!r}."]})
+
+
+def _check(workload: Workload) -> None:
+    """The rules the model cannot express (regions, account ids, tags, links), then the model's own."""
+    errors = workload_field_problems({field: getattr(workload, field) for field in WORKLOAD_FIELDS})
+    # Django enforces a TextField's max_length only in forms; the API and scripts come through here.
+    for field in ("description", "notes"):
+        limit, value = Workload._meta.get_field(field).max_length, getattr(workload, field) or ""
+        if len(value) > limit:
+            errors[field] = [f"Ensure this value has at most {limit} characters (it has {len(value)})."]
+    try:
+        # The name rule is ours (with a clearer message), checked before this and by the database after it.
+        workload.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def workload_create(*, team: Team, actor: User, **fields: Any) -> Workload:
     unknown = set(fields) - set(WORKLOAD_FIELDS)
     if unknown:
         raise TypeError(f"unknown workload fields: {sorted(unknown)}")
     if _name_taken(team, fields.get("name", "")):
-        raise ValidationError({"name": [f"{team.name} already has a workload called {fields['name']!r}."]})
+        raise _name_error(team, fields["name"])
     workload = Workload(team=team, created_by=actor, **fields)
-    workload.full_clean()
+    _check(workload)
     try:
         with transaction.atomic():
             workload.save(force_insert=True)
     except IntegrityError as exc:
-        raise ValidationError({"name": [f"{team.name} already has a workload called {workload.name!r}."]}) from exc
-    audit_record(actor=actor, action="workload.create", obj=workload, workload_id=workload.pk, after=_workload_values(workload))
+        # Someone else took the name between our check and the insert.
+        raise _name_error(team, workload.name) from exc
+    audit_record(
+        actor=actor,
+        action="workload.create",
+        obj=workload,
+        workload_id=workload.pk,
+        after=_workload_values(workload),
+    )
     return workload
 
 
@@ -60,11 +90,22 @@ def workload_update(*, workload: Workload, actor: User, **fields: Any) -> Worklo
         raise TypeError(f"unknown workload fields: {sorted(unknown)}")
     before = _workload_values(workload)
     if "name" in fields and _name_taken(workload.team, fields["name"], exclude=workload.pk):
-        raise ValidationError({"name": [f"{workload.team.name} already has a workload called {fields['name']!r}."]})
+        raise _name_error(workload.team, fields["name"])
+    original = {field: getattr(workload, field) for field in fields}
     for field, value in fields.items():
         setattr(workload, field, value)
-    workload.full_clean()
-    workload.save()
+    try:
+        _check(workload)
+        try:
+            with transaction.atomic():
+                workload.save()
+        except IntegrityError as exc:
+            raise _name_error(workload.team, workload.name) from exc
+    except ValidationError:
+        # The caller still holds this object (e.g. to show the page again): leave it as stored.
+        for field, value in original.items():
+            setattr(workload, field, value)
+        raise
     after = _workload_values(workload)
     changed = {k for k in after if after[k] != before[k]}
     if changed:
@@ -97,13 +138,28 @@ def workload_set_archived(*, workload: Workload, actor: User, archived: bool) ->
 
 @transaction.atomic
 def team_create(*, name: str, actor: User, description: str = "", owner: User | None = None) -> Team:
-    name = name.strip()
+    name, description = name.strip(), description.strip()
     if not name:
         raise ValidationError({"name": ["A team needs a name."]})
+    name_max = Team._meta.get_field("name").max_length
+    if len(name) > name_max:
+        raise ValidationError(
+            {"name": [f"A team name is at most {name_max} characters (you have {len(name)})."]}
+        )
+    description_max = Team._meta.get_field("description").max_length
+    if len(description) > description_max:
+        message = f"A description is at most {description_max:,} characters (you have {len(description):,})."
+        raise ValidationError({"description": [message]})
     if Team.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": [f"A team called {name!r} already exists."]})
-    team = Team.objects.create(name=name, description=description)
-    audit_record(actor=actor, action="team.create", obj=team, after={"name": name, "description": description})
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, description=description)
+    except IntegrityError as exc:
+        raise ValidationError({"name": [f"A team called {name!r} already exists."]}) from exc
+    audit_record(
+        actor=actor, action="team.create", obj=team, after={"name": name, "description": description}
+    )
     membership_set(team=team, user=owner or actor, role=Role.OWNER, actor=actor)
     return team
 
@@ -117,7 +173,14 @@ def membership_set(*, team: Team, user: User, role: str, actor: User) -> Members
     if membership is not None and membership.role == Role.OWNER and role != Role.OWNER:
         _keep_an_owner(team, leaving=membership)
     if membership is None:
-        membership = Membership.objects.create(team=team, user=user, role=role)
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(team=team, user=user, role=role)
+        except IntegrityError as exc:
+            # Added by someone else a moment ago: say so rather than overwrite their choice of role.
+            raise ValidationError(
+                {"user": [f"{user.get_username()} was just added to {team.name}."]}
+            ) from exc
     elif membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
@@ -135,8 +198,12 @@ def membership_set(*, team: Team, user: User, role: str, actor: User) -> Members
 
 
 def _keep_an_owner(team: Team, leaving: Membership) -> None:
-    if not Membership.objects.filter(team=team, role=Role.OWNER).exclude(pk=leaving.pk).exists():
-        raise ValidationError({"role": [f"{team.name} must keep at least one owner."]})
+    # Lock the team's owners so two owners demoting each other at once cannot leave the team with none.
+    owners = Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).exclude(pk=leaving.pk)
+    if not list(owners.values_list("pk", flat=True)):
+        raise ValidationError(
+            {"role": [f"{team.name} must keep at least one owner: make someone else an owner first."]}
+        )
 
 
 @transaction.atomic
@@ -148,6 +215,10 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         action="membership.remove",
         obj=membership,
         object_repr=f"{membership.user.get_username()} in {membership.team.name}",
-        before={"role": membership.role, "user": membership.user.get_username(), "team": membership.team.name},
+        before={
+            "role": membership.role,
+            "user": membership.user.get_username(),
+            "team": membership.team.name,
+        },
     )
     membership.delete()
