@@ -1,0 +1,99 @@
+"""Reads for the guided review and its overview, each a fixed number of queries whatever the review holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from questionnaire.models import BestPractice, Question
+
+from .models import Answer, Review
+from .risk import Risk, RiskCounts, missing_choices
+from .services.answers import answer_state
+from .specs import version_specs
+
+
+@dataclass
+class QuestionRow:
+    code: str
+    title: str
+    area: str
+    order: int
+    risk: Risk
+    answered: bool
+    not_applicable: bool
+    missing: list[BestPractice] = field(default_factory=list)
+
+
+@dataclass
+class AreaRow:
+    name: str
+    counts: RiskCounts
+
+
+@dataclass
+class ReviewSummary:
+    rows: list[QuestionRow]
+    counts: RiskCounts
+    areas: list[AreaRow]
+
+    @property
+    def applicable(self) -> int:
+        return self.counts.applicable
+
+    @property
+    def answered_applicable(self) -> int:
+        return self.counts.high + self.counts.medium + self.counts.none
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.answered_applicable / self.applicable) if self.applicable else 100
+
+
+def review_summary(review: Review, *, with_missing: bool = False) -> ReviewSummary:
+    """Per-question risk and answered state in catalogue order, with counts per area and for the review.
+
+    One query for the answers (with their questions); one more for BP titles when `with_missing` is asked.
+    """
+    specs = version_specs(review.lens_version_id)
+    answers = Answer.objects.filter(review=review).select_related("question").order_by("question__order")
+    practices: dict[str, BestPractice] = {}
+    if with_missing:
+        practices = {
+            bp.code: bp
+            for bp in BestPractice.objects.filter(question__lens_version_id=review.lens_version_id).only(
+                "code", "title", "level", "question_id"
+            )
+        }
+    rows: list[QuestionRow] = []
+    for answer in answers:
+        question: Question = answer.question
+        spec = specs.by_question_id[question.pk]
+        state = answer_state(answer, [choice.code for choice in spec.choices])
+        row = QuestionRow(
+            code=question.code,
+            title=question.title,
+            area=question.area or "Other",
+            order=question.order,
+            risk=Risk(answer.risk),
+            answered=state.answered,
+            not_applicable=not answer.is_applicable,
+        )
+        if with_missing:
+            row.missing = [practices[choice.code] for choice in missing_choices(spec, state)]
+        rows.append(row)
+    areas: dict[str, list[Risk]] = {}
+    for row in rows:
+        areas.setdefault(row.area, []).append(row.risk)
+    return ReviewSummary(
+        rows=rows,
+        counts=RiskCounts.of(row.risk for row in rows),
+        areas=[AreaRow(name=name, counts=RiskCounts.of(risks)) for name, risks in areas.items()],
+    )
+
+
+def question_neighbours(rows: list[QuestionRow], code: str) -> tuple[str | None, str | None]:
+    codes = [row.code for row in rows]
+    index = codes.index(code)
+    previous = codes[index - 1] if index > 0 else None
+    following = codes[index + 1] if index + 1 < len(codes) else None
+    return previous, following

@@ -1,0 +1,264 @@
+"""The guided review: one question per screen, saved as you go, with live risk and safe concurrent editing.
+
+Every page works as plain HTML forms; htmx only makes saving automatic and swaps in the new risk badges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from checks.selectors import evidence_by_bp
+from checks.services import apply_suggestions
+from questionnaire.models import Question
+
+from ..access import Action, get_review_for_user, get_workload_for_user, may
+from ..lib.charts import area_risk_chart
+from ..models import Answer, NotApplicableReason
+from ..selectors import lens_upgrade_available
+from ..selectors_review import question_neighbours, review_summary
+from ..services import AnswerConflict, answer_record, review_start
+
+
+@dataclass
+class Draft:
+    """What the form shows: the stored answer, or what the user just submitted (so nothing typed is lost)."""
+
+    base_version: int
+    selected: set[str] = field(default_factory=set)
+    none_of_these: bool = False
+    not_applicable: bool = False
+    reason: str = ""
+    choices_na: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+
+    @classmethod
+    def of(cls, answer: Answer) -> Draft:
+        return cls(
+            base_version=answer.version,
+            selected=set(answer.selected),
+            none_of_these=answer.none_of_these,
+            not_applicable=not answer.is_applicable,
+            reason=answer.reason,
+            choices_na=dict(answer.choices_not_applicable),
+            notes=answer.notes,
+        )
+
+    @classmethod
+    def parse(cls, data, codes: list[str]) -> Draft:
+        try:
+            base_version = int(data.get("keep_mine") or data.get("base_version", ""))
+        except ValueError:
+            base_version = -1  # Unknown base: the save will be refused as a conflict rather than guessed at.
+        return cls(
+            base_version=base_version,
+            selected=set(data.getlist("selected")),
+            none_of_these=data.get("none_of_these") == "on",
+            not_applicable=data.get("not_applicable") == "on",
+            reason=data.get("reason", ""),
+            choices_na={code: data[f"na_{code}"] for code in codes if data.get(f"na_{code}")},
+            notes=data.get("notes", "").replace("\r\n", "\n"),
+        )
+
+
+@require_POST
+def start(request: HttpRequest, workload_id) -> HttpResponse:
+    workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
+    try:
+        review = review_start(workload=workload, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("workload_detail", workload_id=workload.pk)
+    first = review.lens_version.questions.order_by("order").values_list("code", flat=True).first()
+    return redirect("review_question", review_id=review.pk, question_code=first)
+
+
+@require_GET
+def overview(request: HttpRequest, review_id) -> HttpResponse:
+    review = get_review_for_user(request.user, review_id)
+    summary = review_summary(review, with_missing=True)
+    chart = area_risk_chart([(area.name, area.counts.as_dict()) for area in summary.areas])
+    first_open = next((row.code for row in summary.rows if not row.answered), None)
+    context = {
+        "review": review,
+        "workload": review.workload,
+        "summary": summary,
+        # Built from escaped parts in lib/charts.py.
+        "chart": mark_safe(chart),  # noqa: S308  # nosec B308 B703
+        "first_open": first_open,
+        "can_edit": may(request.user, review, Action.EDIT),
+        "newer_version": lens_upgrade_available(review),
+    }
+    return render(request, "reviews/overview.html", context)
+
+
+def _question_context(request: HttpRequest, review, question: Question, draft: Draft, **extra) -> dict:
+    summary = review_summary(review)
+    previous, following = question_neighbours(summary.rows, question.code)
+    row = next(row for row in summary.rows if row.code == question.code)
+    areas: dict[str, list] = {}
+    for item in summary.rows:
+        areas.setdefault(item.area, []).append(item)
+    evidence = evidence_by_bp(review.workload)
+    return {
+        "review": review,
+        "workload": review.workload,
+        "question": question,
+        "practices": [
+            {
+                "bp": bp,
+                "selected": bp.code in draft.selected,
+                "na": draft.choices_na.get(bp.code, ""),
+                "evidence": evidence.get(bp.code),
+            }
+            for bp in question.best_practices.order_by("order")
+        ],
+        "draft": draft,
+        "row": row,
+        "summary": summary,
+        "areas": areas,
+        "previous": previous,
+        "following": following,
+        "reasons": NotApplicableReason.choices,
+        "notes_max": settings.ANSWER_NOTES_MAX_LENGTH,
+        "can_edit": may(request.user, review, Action.EDIT),
+        "has_suggestions": any(
+            e.verdict == "SUPPORTS" and e.bp_code not in draft.selected for e in evidence.values()
+        ),
+        **extra,
+    }
+
+
+def _question(review, question_code: str) -> Question:
+    question = Question.objects.filter(lens_version_id=review.lens_version_id, code=question_code).first()
+    if question is None:
+        raise Http404("No such question in this review's lens")
+    return question
+
+
+@require_http_methods(["GET", "POST"])
+def question_page(request: HttpRequest, review_id, question_code: str) -> HttpResponse:
+    action = Action.EDIT if request.method == "POST" else Action.VIEW
+    review = get_review_for_user(request.user, review_id, action)
+    question = _question(review, question_code)
+    answer = Answer.objects.select_related("updated_by").get(review=review, question=question)
+    if request.method == "GET":
+        return render(
+            request, "reviews/question.html", _question_context(request, review, question, Draft.of(answer))
+        )
+
+    codes = list(question.best_practices.order_by("order").values_list("code", flat=True))
+    draft = Draft.parse(request.POST, codes)
+    is_htmx = request.headers.get("HX-Request") == "true"
+    try:
+        saved = answer_record(
+            review=review,
+            question=question,
+            actor=request.user,
+            base_version=draft.base_version,
+            selected=draft.selected,
+            none_of_these=draft.none_of_these,
+            is_applicable=not draft.not_applicable,
+            reason=draft.reason,
+            choices_not_applicable=draft.choices_na,
+            notes=draft.notes,
+        )
+    except AnswerConflict as conflict:
+        theirs = conflict.current
+        context = _question_context(
+            request, review, question, draft, conflict=theirs, theirs=Draft.of(theirs), oob=is_htmx
+        )
+        template = "reviews/_save_status.html" if is_htmx else "reviews/question.html"
+        return render(request, template, context, status=200 if is_htmx else 409)
+    except ValidationError as error:
+        context = _question_context(request, review, question, draft, errors=error.message_dict, oob=is_htmx)
+        template = "reviews/_save_status.html" if is_htmx else "reviews/question.html"
+        return render(request, template, context, status=200 if is_htmx else 400)
+
+    go = request.POST.get("go")
+    previous, following = question_neighbours(review_summary(review).rows, question.code)
+    target = {"next": following, "previous": previous}.get(go or "")
+    if go == "overview":
+        url = reverse("review_overview", kwargs={"review_id": review.pk})
+    elif target:
+        url = reverse("review_question", kwargs={"review_id": review.pk, "question_code": target})
+    else:
+        url = None
+    if is_htmx:
+        if url:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        context = _question_context(request, review, question, Draft.of(saved), saved=True, oob=True)
+        return render(request, "reviews/_save_status.html", context)
+    messages.success(request, f"{question.code} saved.")
+    return redirect(
+        url or reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def suggestions(request: HttpRequest, review_id, question_code: str) -> HttpResponse:
+    """Evidence suggests, a person decides: GET shows what would be ticked, POST (the confirmation) saves."""
+    review = get_review_for_user(request.user, review_id, Action.EDIT)
+    question = _question(review, question_code)
+    answer = Answer.objects.get(review=review, question=question)
+    evidence = evidence_by_bp(review.workload)
+    supported = [
+        item
+        for item in question.best_practices.order_by("order")
+        if getattr(evidence.get(item.code), "verdict", "") == "SUPPORTS"
+    ]
+    new = [bp for bp in supported if bp.code not in answer.selected]
+    page = reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})
+    if request.method == "GET":
+        context = {
+            "review": review,
+            "workload": review.workload,
+            "question": question,
+            "answer": answer,
+            "new": new,
+        }
+        return render(request, "reviews/suggestions.html", context)
+    if not answer.is_applicable:
+        messages.error(request, f"{question.code} is marked as not applicable; mark it as applicable first.")
+        return redirect(page)
+    codes = apply_suggestions(review, question, request.user)
+    try:
+        answer_record(
+            review=review,
+            question=question,
+            actor=request.user,
+            base_version=int(request.POST.get("base_version", -1)),
+            selected=[*answer.selected, *codes],
+            # Ticking practices contradicts "None of these"; the person confirmed the ticks.
+            none_of_these=False,
+            is_applicable=True,
+            choices_not_applicable={k: v for k, v in answer.choices_not_applicable.items() if k not in codes},
+            notes=answer.notes,
+        )
+    except (AnswerConflict, ValueError):
+        messages.error(request, "The answer changed while you were looking; review the suggestions again.")
+        return redirect(request.path)
+    messages.success(
+        request, f"Selected {len(codes)} best practice(s) supported by evidence. Check them below."
+    )
+    return redirect(page)
+
+
+urlpatterns = [
+    path("start/<uuid:workload_id>/", start, name="review_start"),
+    path("<uuid:review_id>/", overview, name="review_overview"),
+    path("<uuid:review_id>/questions/<str:question_code>/", question_page, name="review_question"),
+    path(
+        "<uuid:review_id>/questions/<str:question_code>/suggestions/", suggestions, name="review_suggestions"
+    ),
+]

@@ -1,0 +1,80 @@
+"""The access table: every URL pattern of the project, with how to call it and who may.
+
+Each area has its own module here (`routes_<area>.py`) defining `ROUTES: dict[str, Route]` keyed by URL name and,
+if its URLs need objects beyond the basic world, a `prepare(world)` that creates them. test_url_access.py
+enumerates every URL pattern and fails for any name missing from the table, so a new URL cannot forget access
+control.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class World:
+    """The objects the access test works on: all belong to the owner's team unless named otherwise."""
+
+    owner: Any
+    viewer: Any
+    outsider: Any
+    team: Any
+    workload: Any
+    review: Any
+    admin: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["extra"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class Route:
+    # "public": no sign-in needed (login page, health checks).
+    # "user": any signed-in user; shows only their own or permitted data (lists, dashboards, own settings).
+    # "object": an object of the owner's team: the outsider must get 404.
+    # "admin": organisation administrators only: the outsider, viewer and owner get 403/404.
+    scope: str
+    kwargs: Callable[[World], dict] = lambda world: {}
+    # The method that changes data, if any; GET is always tried as a read unless `read` is False.
+    write: str | None = None
+    data: Callable[[World], dict] = lambda world: {}
+    read: bool = True
+    api: bool = False
+    # Team members with only the VIEWER role may read this route.
+    viewer_reads: bool = True
+    # An owner's successful write answers with one of these.
+    write_ok: tuple[int, ...] = (200, 201, 204, 302, 303)
+    read_ok: tuple[int, ...] = (200,)
+    content_type: str | None = None
+
+
+def _area_modules():
+    package = importlib.import_module(__name__)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("routes_"):
+            yield importlib.import_module(f"{__name__}.{info.name}")
+
+
+def all_routes() -> dict[str, Route]:
+    routes: dict[str, Route] = {}
+    for module in _area_modules():
+        overlap = set(routes) & set(module.ROUTES)
+        if overlap:
+            raise AssertionError(f"{module.__name__} redefines {sorted(overlap)}")
+        routes.update(module.ROUTES)
+    return routes
+
+
+def prepare_world(world: World) -> None:
+    for module in _area_modules():
+        prepare = getattr(module, "prepare", None)
+        if prepare is not None:
+            prepare(world)
