@@ -1,0 +1,228 @@
+"""Forms of the improvement plan, milestones and dashboard: they parse input and show errors; services
+write."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from .models import Environment, ImprovementItem, ItemStatus, Review, User
+from .risk import Level, Risk
+from .selectors import NOT_REVIEWED, DashboardFilters, PlanFilters
+from .services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH, acceptance_latest
+
+LEVEL_CHOICES = [("", "Any level"), *((level.value, level.value.title()) for level in Level)]
+
+
+def _owner_choices(members: list[User], empty: str) -> list[tuple[str, str]]:
+    return [("", empty), *((str(user.pk), user.display_name()) for user in members)]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", attrs=attrs)
+
+
+class PlanFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ItemStatus.choices])
+    level = forms.ChoiceField(required=False, choices=LEVEL_CHOICES, label="Best-practice risk")
+    owner = forms.ChoiceField(required=False)
+    closed = forms.BooleanField(required=False, label="Include closed items")
+
+    def __init__(self, *args: Any, members: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [
+            ("", "Anyone"),
+            ("none", "Nobody yet"),
+            *((str(user.pk), user.display_name()) for user in members),
+        ]
+
+    def filters(self) -> PlanFilters:
+        if not self.is_bound or not self.is_valid():
+            return PlanFilters()
+        data = self.cleaned_data
+        return PlanFilters(
+            status=data["status"], level=data["level"], owner=data["owner"], include_closed=data["closed"]
+        )
+
+
+class ItemForm(forms.Form):
+    """How an item is tracked. Accepting a risk has its own form (AcceptRiskForm)."""
+
+    status = forms.ChoiceField(choices=[])
+    owner = forms.ChoiceField(required=False)
+    due_date = forms.DateField(required=False, widget=DateInput(), label="Due date")
+    ticket_url = forms.CharField(
+        required=False,
+        max_length=TICKET_URL_MAX_LENGTH,
+        label="Ticket link",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "data-maxlength": TEXT_MAX_LENGTH}),
+    )
+
+    def __init__(self, *args: Any, item: ImprovementItem, members: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.members = {str(user.pk): user for user in members}
+        statuses = [ItemStatus.OPEN, ItemStatus.IN_PROGRESS]
+        # Keeping an accepted risk is possible here; starting one needs its justification (AcceptRiskForm).
+        if item.status in (ItemStatus.RISK_ACCEPTED, ItemStatus.DONE):
+            statuses.append(ItemStatus(item.status))
+        self.fields["status"].choices = [(status.value, status.label) for status in statuses]
+        self.fields["owner"].choices = _owner_choices(members, "Nobody")
+        prefix = f"item-{item.pk}"
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("id", f"{prefix}-{name}")
+        self.fields["notes"].widget.attrs["data-counter"] = f"{prefix}-notes-count"
+
+    @staticmethod
+    def initial_for(item: ImprovementItem) -> dict[str, Any]:
+        return {
+            "status": item.status,
+            "owner": str(item.owner_id) if item.owner_id else "",
+            "due_date": item.due_date,
+            "ticket_url": item.ticket_url,
+            "notes": item.notes,
+        }
+
+    def clean_owner(self) -> User | None:
+        value = self.cleaned_data["owner"]
+        return self.members.get(value) if value else None
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields = {key: data[key] for key in ("status", "owner", "due_date", "ticket_url", "notes")}
+        if data["status"] == ItemStatus.RISK_ACCEPTED:
+            fields["acceptance_justification"] = self.item.acceptance_justification
+            fields["acceptance_expires_on"] = self.item.acceptance_expires_on
+        return fields
+
+
+class AcceptRiskForm(forms.Form):
+    acceptance_justification = forms.CharField(
+        label="Why is this risk accepted?",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(
+            attrs={"rows": 4, "data-maxlength": TEXT_MAX_LENGTH, "data-counter": "why-count"}
+        ),
+        error_messages={"required": "Explain why this risk is accepted."},
+        help_text="Who decided, on what grounds, and what limits the risk meanwhile.",
+    )
+    acceptance_expires_on = forms.DateField(
+        label="Acceptance expires on",
+        widget=DateInput(),
+        error_messages={"required": "Choose the date the acceptance expires."},
+    )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        latest = acceptance_latest(today)
+        field = self.fields["acceptance_expires_on"]
+        field.widget.attrs.update({"min": today.isoformat(), "max": latest.isoformat()})
+        field.help_text = (
+            f"The item reopens on this date. At most {settings.RISK_ACCEPTANCE_MAX_DAYS} days ahead "
+            f"(no later than {latest.isoformat()})."
+        )
+
+
+class BulkForm(forms.Form):
+    """Assign an owner and/or set a due date on the ticked items."""
+
+    KEEP = "keep"
+    NOBODY = "none"
+
+    owner = forms.ChoiceField(required=False, label="Owner")
+    due_date = forms.DateField(required=False, widget=DateInput(id="bulk-due"), label="Due date")
+    clear_due_date = forms.BooleanField(required=False, label="Remove the due date")
+
+    def __init__(self, *args: Any, members: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.members = {str(user.pk): user for user in members}
+        self.fields["owner"].choices = [
+            (self.KEEP, "Leave as is"),
+            (self.NOBODY, "Nobody (unassign)"),
+            *((str(user.pk), user.display_name()) for user in members),
+        ]
+        self.fields["owner"].widget.attrs["id"] = "bulk-owner"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("due_date") and data.get("clear_due_date"):
+            self.add_error("clear_due_date", "Either set a due date or remove it, not both.")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """Keyword arguments for items_bulk_update: only what the user chose to change."""
+        data = self.cleaned_data
+        changes: dict[str, Any] = {}
+        owner = data.get("owner") or self.KEEP
+        if owner == self.NOBODY:
+            changes["owner"] = None
+        elif owner != self.KEEP:
+            changes["owner"] = self.members[owner]
+        if data.get("clear_due_date"):
+            changes["due_date"] = None
+        elif data.get("due_date"):
+            changes["due_date"] = data["due_date"]
+        return changes
+
+
+class MilestoneForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        error_messages={"required": "Give the milestone a name, such as the date or the release it marks."},
+        help_text="Unique within the workload, up to 100 characters.",
+        widget=forms.TextInput(attrs={"class": "milestone-name"}),
+    )
+    review = forms.ChoiceField(required=False, label="Review")
+
+    def __init__(self, *args: Any, reviews: list[Review], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reviews = {str(review.pk): review for review in reviews}
+        self.fields["review"].choices = [(key, str(review.lens)) for key, review in self.reviews.items()]
+
+    def clean_review(self) -> Review | None:
+        value = self.cleaned_data["review"]
+        if not value and len(self.reviews) == 1:
+            return next(iter(self.reviews.values()))
+        if value not in self.reviews:
+            raise forms.ValidationError("Choose the review to save.")
+        return self.reviews[value]
+
+
+RISK_FILTER_CHOICES = [
+    ("", "Any risk"),
+    (Risk.HIGH.value, "High risk"),
+    (Risk.MEDIUM.value, "Medium risk"),
+    (Risk.NONE.value, "No risk"),
+    (Risk.UNANSWERED.value, "Review in progress"),
+    (NOT_REVIEWED, "Not reviewed"),
+]
+
+
+class DashboardFilterForm(forms.Form):
+    team = forms.ChoiceField(required=False)
+    environment = forms.ChoiceField(required=False, choices=[("", "Any environment"), *Environment.choices])
+    risk = forms.ChoiceField(required=False, choices=RISK_FILTER_CHOICES, label="Highest risk")
+    owner = forms.ChoiceField(required=False, label="Items owned by")
+
+    def __init__(self, *args: Any, teams: list[tuple[Any, str]], owners: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "Any team"), *((str(pk), name) for pk, name in teams)]
+        self.fields["owner"].choices = _owner_choices(owners, "Anyone")
+
+    def filters(self) -> DashboardFilters:
+        if not self.is_bound or not self.is_valid():
+            return DashboardFilters()
+        return DashboardFilters(
+            **{name: self.cleaned_data[name] for name in ("team", "environment", "risk", "owner")}
+        )

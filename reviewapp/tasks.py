@@ -1,0 +1,30 @@
+"""Celery tasks of the review domain: thin daily jobs calling services (scheduled in CELERY_BEAT_SCHEDULE)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from .services.plan import expire_risk_acceptances as expire_service
+from .services.plan import send_item_reminders as reminders_service
+
+
+@shared_task(name="reviewapp.tasks.expire_risk_acceptances")
+def expire_risk_acceptances() -> int:
+    """Reopen improvement items whose risk acceptance has expired."""
+    return expire_service(timezone.localdate())
+
+
+@shared_task(name="reviewapp.tasks.send_item_reminders")
+def send_item_reminders() -> int:
+    """E-mail owners about overdue and soon-due items; safe to run more than once a day."""
+    return reminders_service(timezone.localdate())
+
+
+@shared_task(name="reviewapp.tasks.render_report")
+def render_report(job_id: str) -> str:
+    """Render a requested report (PDF, JSON or plan spreadsheet) and store it in its ReportJob row."""
+    # Imported when run: beat and the daily jobs never render, so they need not load WeasyPrint.
+    from .reports.jobs import report_run
+
+    return report_run(job_id)

@@ -1,0 +1,79 @@
+"""The security lead's dashboard (every visible workload at a glance), "my items", and the plan export across
+workloads. Any signed-in user may open them: each shows only what access.py lets that user see."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ..access import teams_visible_to, workloads_visible_to
+from ..forms_plan import DashboardFilterForm
+from ..models import ImprovementItem, User
+from ..selectors import WORK_LEFT, dashboard_rows, dashboard_totals, my_items, workload_plan_rows
+from .plan.exports import FORMATS, export_response
+
+
+def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+    teams = list(teams_visible_to(request.user).order_by("name").values_list("pk", "name"))
+    owners = list(
+        User.objects.filter(
+            pk__in=ImprovementItem.objects.filter(
+                workload__in=workloads_visible_to(request.user).values("pk"),
+                is_active=True,
+                status__in=WORK_LEFT,
+            ).values("owner_id")
+        ).order_by("first_name", "last_name", "username")
+    )
+    return DashboardFilterForm(request.GET or None, teams=teams, owners=owners)
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    rows = dashboard_rows(request.user, form.filters())
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            "form": form,
+            "rows": rows,
+            "totals": dashboard_totals(rows),
+            "filtered": bool(form.is_bound and any(form.data.get(name) for name in form.fields)),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@require_GET
+def my_items_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = my_items(request.user, today=today)
+    return render(
+        request,
+        "dashboard/my_items.html",
+        {
+            "rows": rows,
+            "overdue": sum(1 for row in rows if row.overdue),
+            "today": today,
+        },
+    )
+
+
+@require_GET
+def plan_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The improvement plans of the workloads the dashboard shows with the same filters, in one file."""
+    if fmt not in FORMATS:
+        raise Http404("Exports are available as .csv or .xlsx")
+    form = _filter_form(request)
+    ids = [row.workload.pk for row in dashboard_rows(request.user, form.filters())]
+    return export_response(workload_plan_rows(request.user, ids), fmt, "improvement plans")
+
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("my-items/", my_items_page, name="my_items"),
+    path("plan.<str:fmt>", plan_export, name="plan_export"),
+]

@@ -1,0 +1,182 @@
+"""The improvement plan page: filters, inline edits (htmx, with a plain-form fallback), bulk actions, risk
+acceptance. Reading needs VIEW; every change needs PLAN (team owners and contributors, security leads)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ...access import Action, get_workload_for_user, may
+from ...forms import add_service_errors
+from ...forms_plan import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm
+from ...models import ImprovementItem, ItemStatus, Review, User, Workload
+from ...selectors import improvement_plan, lens_upgrade_available, plan_rows, plan_status_counts
+from ...services import item_update, items_bulk_update
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def team_members(workload: Workload) -> list[User]:
+    """Who may own the workload's items: its team's active members, by name."""
+    return list(
+        User.objects.filter(memberships__team_id=workload.team_id, is_active=True).order_by(
+            "first_name", "last_name", "username"
+        )
+    )
+
+
+def _plan_url(workload: Workload, item: ImprovementItem | None = None) -> str:
+    url = reverse("workload_plan", kwargs={"workload_id": workload.pk})
+    return f"{url}#item-{item.pk}" if item else url
+
+
+def _plan_context(request: HttpRequest, workload: Workload, **extra: Any) -> dict[str, Any]:
+    members = team_members(workload)
+    filter_form = PlanFilterForm(request.GET or None, members=members)
+    rows = improvement_plan(workload, filter_form.filters())
+    reviews = list(Review.objects.filter(workload=workload).select_related("lens", "lens_version"))
+    return {
+        "workload": workload,
+        "rows": rows,
+        "counts": plan_status_counts(rows),
+        "filter_form": filter_form,
+        "filtered": bool(
+            filter_form.is_bound and any(filter_form.data.get(key) for key in filter_form.fields)
+        ),
+        "bulk_form": extra.pop("bulk_form", None) or BulkForm(members=members),
+        "can_plan": may(request.user, workload, Action.PLAN),
+        "reviews": reviews,
+        "upgrades": [(review, lens_upgrade_available(review)) for review in reviews],
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+@require_GET
+def plan_page(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+    workload = get_workload_for_user(request.user, workload_id)
+    return render(request, "plan/plan.html", _plan_context(request, workload))
+
+
+def _item(workload: Workload, item_id: UUID) -> ImprovementItem:
+    return get_object_or_404(
+        ImprovementItem.objects.select_related("owner", "accepted_by"), pk=item_id, workload=workload
+    )
+
+
+def _row(item: ImprovementItem):
+    return plan_rows(ImprovementItem.objects.filter(pk=item.pk))[0]
+
+
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+    """Edit one item: an htmx request swaps the table row; a plain request gets a page of its own."""
+    workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
+    item = _item(workload, item_id)
+    members = team_members(workload)
+    if request.method == "GET":
+        form = ItemForm(initial=ItemForm.initial_for(item), item=item, members=members)
+    else:
+        form = ItemForm(request.POST, item=item, members=members)
+        if form.is_valid():
+            try:
+                item = item_update(item=item, actor=request.user, **form.service_fields())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                if is_htmx(request):
+                    return render(
+                        request,
+                        "plan/_item_row.html",
+                        {"row": _row(item), "workload": workload, "can_plan": True},
+                    )
+                messages.success(request, f"{item.bp_code} updated.")
+                return redirect(_plan_url(workload, item))
+    context = {"workload": workload, "item": item, "row": _row(item), "form": form}
+    if is_htmx(request):
+        # htmx swaps only 2xx answers, so a refused inline edit comes back as 200 with its errors.
+        return render(request, "plan/_item_form_row.html", context)
+    return render(request, "plan/item_edit.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def accept_risk(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+    workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
+    item = _item(workload, item_id)
+    today = timezone.localdate()
+    initial = {
+        "acceptance_justification": item.acceptance_justification,
+        "acceptance_expires_on": item.acceptance_expires_on,
+    }
+    form = AcceptRiskForm(request.POST or None, initial=initial, today=today)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = item_update(
+                item=item,
+                actor=request.user,
+                status=ItemStatus.RISK_ACCEPTED,
+                owner=item.owner,
+                due_date=item.due_date,
+                ticket_url=item.ticket_url,
+                notes=item.notes,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"Risk of {item.bp_code} accepted until {item.acceptance_expires_on:%d %B %Y}."
+            )
+            return redirect(_plan_url(workload, item))
+    return render(
+        request,
+        "plan/accept_risk.html",
+        {"workload": workload, "item": item, "row": _row(item), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def bulk_update(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+    """Assign an owner and/or a due date to the ticked items of this workload's plan, all or none."""
+    workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
+    form = BulkForm(request.POST, members=team_members(workload))
+    wanted = request.POST.getlist("items")
+    items: list[ImprovementItem] = []
+    if form.is_valid():
+        try:
+            ids = {UUID(value) for value in wanted}
+        except ValueError:
+            ids = set()
+            form.add_error(None, "The selection was not understood; tick the items again.")
+        items = list(ImprovementItem.objects.filter(workload=workload, pk__in=ids))
+        if len(items) != len(ids):
+            form.add_error(
+                None, "Some of the ticked items are not on this plan; reload the page and try again."
+            )
+    if form.is_valid():
+        try:
+            changed = items_bulk_update(items=items, actor=request.user, **form.changes())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{changed} of {len(items)} selected item{'s' if len(items) != 1 else ''} changed."
+            )
+            return redirect(_plan_url(workload))
+    return render(
+        request,
+        "plan/plan.html",
+        _plan_context(request, workload, bulk_form=form, ticked=set(wanted)),
+        status=400,
+    )

@@ -1,0 +1,92 @@
+"""A security lead's journey: filter the dashboard, open a plan, assign an owner inline, accept a risk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from reviewapp.models import Answer, ImprovementItem
+from reviewapp.services import answer_record, review_start, team_create, workload_create
+from reviewapp.specs import version_specs
+from tests.conftest import PASSWORD
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture
+def review(transactional_db, owner, workload):
+    # A transactional test before this one flushed every table, the lens catalogue included: load it again.
+    call_command("load_lens", verbosity=0, stdout=StringIO())
+    version_specs.cache_clear()
+    return review_start(workload=workload, actor=owner)
+
+
+def test_a_lead_assigns_an_owner_and_accepts_a_risk(page, chromium_path, lead, owner, contributor, review):
+    question = review.lens_version.questions.get(code="SEC1")
+    answer = Answer.objects.get(review=review, question=question)
+    answer_record(
+        review=review, question=question, actor=owner, base_version=answer.version, selected=["SEC01-BP01"]
+    )
+    elsewhere = team_create(name="Data platform", actor=owner)
+    other = workload_create(
+        team=elsewhere,
+        actor=owner,
+        name="Warehouse",
+        description="Analytics warehouse.",
+        environment="PREPRODUCTION",
+        review_owner="someone@example.test",
+        aws_regions=["eu-west-1"],
+    )
+    review_start(workload=other, actor=owner)
+
+    sign_in(page, lead.username, PASSWORD)
+    page.click("nav.mainnav >> text=Dashboard")
+    expect(page.locator("h1")).to_have_text("Dashboard")
+    expect(page.locator(".dash-table tbody tr")).to_have_count(2)
+
+    page.select_option("#id_environment", "PRODUCTION")
+    page.click("form[role=search] button[type=submit]")
+    expect(page.locator(".dash-table tbody tr")).to_have_count(1)
+    page.click(".dash-table >> text=Checkout API")
+    expect(page.locator("h1")).to_have_text("Improvement plan")
+
+    # Inline edit (htmx): the row turns into a form and back, without leaving the page.
+    target = ImprovementItem.objects.get(workload=review.workload, bp_code="SEC01-BP02")
+    row = page.locator(f"#item-{target.pk}")
+    row.locator("text=Edit").click()
+    owner_select = page.locator(f"#item-{target.pk}-owner")
+    expect(owner_select).to_be_visible()
+    owner_select.select_option(str(contributor.pk))
+    page.fill(f"#item-{target.pk}-due_date", (timezone.localdate() + timedelta(days=21)).isoformat())
+    page.locator(f"#item-{target.pk} button[type=submit]").click()
+    # The owner's name is also an option of the select: wait for the form to be swapped out first.
+    expect(owner_select).to_have_count(0)
+    expect(row).to_contain_text(contributor.display_name())
+    expect(page.locator("h1")).to_have_text("Improvement plan")
+    target.refresh_from_db()
+    assert target.owner == contributor
+
+    # Accept the risk of another item, with an expiry date.
+    accepted = ImprovementItem.objects.get(workload=review.workload, bp_code="SEC01-BP08")
+    page.locator(f"#item-{accepted.pk}").locator("text=Accept risk").click()
+    expect(page.locator("h1")).to_contain_text("Accept the risk of SEC01-BP08")
+    expires = timezone.localdate() + timedelta(days=120)
+    page.fill("#id_acceptance_justification", "Low-risk practice; revisit after the account migration.")
+    page.fill("#id_acceptance_expires_on", expires.isoformat())
+    page.click("form button.primary")
+    expect(page.locator(".messages")).to_contain_text("accepted until")
+    accepted_row = page.locator(f"#item-{accepted.pk}")
+    expect(accepted_row).to_contain_text("Risk accepted")
+    accepted.refresh_from_db()
+    assert (accepted.status, accepted.acceptance_expires_on, accepted.accepted_by) == (
+        "RISK_ACCEPTED",
+        expires,
+        lead,
+    )

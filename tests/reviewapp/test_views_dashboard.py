@@ -1,0 +1,145 @@
+"""The dashboard, "my items" and the plan export across workloads: what each user sees, filters and
+query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from reviewapp.models import Answer, ImprovementItem
+from reviewapp.services import review_start, team_create, workload_create
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+DASHBOARD = reverse("dashboard")
+MY_ITEMS = reverse("my_items")
+
+
+def make(team, actor, name, environment="PRODUCTION", with_items=True):
+    workload = workload_create(
+        team=team,
+        actor=actor,
+        name=name,
+        description=f"{name}.",
+        environment=environment,
+        review_owner="someone@example.test",
+        aws_regions=["eu-west-1"],
+    )
+    review = review_start(workload=workload, actor=actor)
+    Answer.objects.filter(review=review, question__code="SEC1").update(risk="HIGH")
+    if with_items:
+        ImprovementItem.objects.bulk_create(
+            [
+                ImprovementItem(
+                    workload=workload, lens=review.lens, bp_code="SEC01-BP02", owner=actor, due_date=TODAY
+                ),
+                ImprovementItem(workload=workload, lens=review.lens, bp_code="SEC01-BP05", notes="=1+1"),
+            ]
+        )
+    return workload
+
+
+def names(response) -> list[str]:
+    return [row.workload.name for row in response.context["rows"]]
+
+
+def test_a_lead_sees_every_workload_and_a_member_only_their_teams(client, owner, outsider, lead, workload):
+    platform = team_create(name="Platform", actor=outsider)
+    make(platform, outsider, "Ledger")
+    # Ordered by team, then workload: Payments before Platform.
+    assert names(login(client, lead).get(DASHBOARD)) == ["Checkout API", "Ledger"]
+    assert names(login(client, owner).get(DASHBOARD)) == ["Checkout API"]
+    assert names(login(client, outsider).get(DASHBOARD)) == ["Ledger"]
+
+
+def test_the_filters_narrow_the_rows(client, owner, lead, team, workload, review):
+    platform = team_create(name="Platform", actor=owner)
+    make(platform, owner, "Ledger", environment="PREPRODUCTION")
+    make(team, owner, "Search", with_items=False)
+    login(client, lead)
+    assert names(client.get(DASHBOARD, {"team": str(platform.pk)})) == ["Ledger"]
+    assert names(client.get(DASHBOARD, {"environment": "PREPRODUCTION"})) == ["Ledger"]
+    assert sorted(names(client.get(DASHBOARD, {"risk": "HIGH"}))) == ["Ledger", "Search"]
+    assert names(client.get(DASHBOARD, {"risk": "UNANSWERED"})) == ["Checkout API"]
+    assert names(client.get(DASHBOARD, {"owner": str(owner.pk)})) == ["Ledger"]
+    bad = client.get(DASHBOARD, {"team": "not-a-team"})
+    assert bad.status_code == 200 and b"Select a valid choice" in bad.content
+
+
+@pytest.mark.parametrize("count", [3, 50])
+def test_the_dashboard_query_count_does_not_depend_on_the_workload_count(client, owner, lead, count):
+    team = team_create(name="Platform", actor=owner)
+    login(client, lead)
+    make(team, owner, "Only one")
+    client.get(DASHBOARD)
+    with CaptureQueriesContext(connection) as one:
+        client.get(DASHBOARD)
+    for n in range(count - 1):
+        make(team, owner, f"Service {n:02}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(DASHBOARD)
+    assert len(response.context["rows"]) == count
+    assert len(many) == len(one)
+    assert response.context["totals"].overdue == 0 and response.context["totals"].open_high == count
+
+
+def test_the_dashboard_counts_overdue_and_expiring_items(client, owner, lead, team):
+    workload = make(team, owner, "Ledger")
+    ImprovementItem.objects.filter(workload=workload, bp_code="SEC01-BP02").update(
+        due_date=TODAY - timedelta(days=3)
+    )
+    ImprovementItem.objects.filter(workload=workload, bp_code="SEC01-BP05").update(
+        status="RISK_ACCEPTED",
+        acceptance_justification="ok",
+        acceptance_expires_on=TODAY + timedelta(days=10),
+    )
+    [row] = login(client, lead).get(DASHBOARD).context["rows"]
+    assert (row.overdue, row.expiring, row.open_by_level["HIGH"], row.open_by_level["MEDIUM"]) == (1, 1, 1, 0)
+
+
+def test_my_items_lists_what_i_own(client, owner, contributor, team):
+    workload = make(team, owner, "Ledger")
+    ImprovementItem.objects.filter(workload=workload, bp_code="SEC01-BP05").update(owner=contributor)
+    response = login(client, contributor).get(MY_ITEMS)
+    assert [row.item.bp_code for row in response.context["rows"]] == ["SEC01-BP05"]
+    assert b"Ledger" in response.content and b' style="' not in response.content
+    owner_page = login(client, owner).get(MY_ITEMS)
+    assert [row.item.bp_code for row in owner_page.context["rows"]] == ["SEC01-BP02"]
+    assert owner_page.context["overdue"] == 0
+
+
+def test_the_navigation_links_to_the_dashboard_and_my_items(client, owner):
+    response = login(client, owner).get(DASHBOARD)
+    assert (
+        f'href="{DASHBOARD}"'.encode() in response.content
+        and f'href="{MY_ITEMS}"'.encode() in response.content
+    )
+
+
+def test_the_export_across_workloads_holds_only_visible_filtered_plans(client, owner, outsider, lead, team):
+    make(team, owner, "Ledger")
+    make(team, owner, "Search", environment="PREPRODUCTION")
+    make(team_create(name="Platform", actor=outsider), outsider, "Hidden")
+    login(client, owner)
+    response = client.get(reverse("plan_export", kwargs={"fmt": "csv"}))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted({row["Workload"] for row in rows}) == ["Ledger", "Search"]
+    assert len(rows) == 4 and {row["Notes"] for row in rows} == {"", "'=1+1"}
+    filtered = client.get(reverse("plan_export", kwargs={"fmt": "xlsx"}), {"environment": "PREPRODUCTION"})
+    sheet = load_workbook(io.BytesIO(filtered.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert {row[0] for row in values} == {"Search"} and len(values) == 2
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    everything = login(client, lead).get(reverse("plan_export", kwargs={"fmt": "csv"}))
+    assert b"Hidden" in everything.content
+    assert client.get(reverse("plan_export", kwargs={"fmt": "json"})).status_code == 404
