@@ -1,0 +1,50 @@
+"""What every API view shares: authentication outside the login middleware, paging, filters and ordering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .pagination import PageNumberPagination
+from .schema import ApiAutoSchema
+
+
+class ApiView(APIView):
+    pagination_class = PageNumberPagination
+    schema = ApiAutoSchema()
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # DRF authenticates (token or session) and answers anonymous callers 401; the login middleware would
+        # instead redirect API clients to the HTML sign-in page.
+        return login_not_required(super().as_view(**initkwargs))
+
+    def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        """The request's query parameters, validated by `serializer_class` (unknown ones are ignored)."""
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def paginated(
+        self, queryset: QuerySet | list, serializer_class: type[serializers.Serializer], **context: Any
+    ) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        data = serializer_class(page, many=True, context={"request": self.request, **context}).data
+        return paginator.get_paginated_response(data)
+
+
+def ordering_field(choices: list[str], default: str, help_text: str = "") -> serializers.ChoiceField:
+    """An `ordering` parameter limited to `choices`, each also allowed descending with a leading "-"."""
+    allowed = [value for choice in choices for value in (choice, f"-{choice}")]
+    return serializers.ChoiceField(
+        choices=allowed,
+        default=default,
+        required=False,
+        help_text=help_text or f"Sort by one of: {', '.join(choices)}; prefix with - for descending.",
+    )

@@ -1,0 +1,262 @@
+"""Improvement items: the plan across every workload you may see, one workload's plan, and tracking changes.
+
+Which items exist follows the answers; these endpoints change only how an item is tracked, through the same
+plan service as the web pages (services.plan.item_update), so the same status rules apply.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from questionnaire.models import Level
+
+from ..access import Action, get_workload_for_user, workloads_visible_to
+from ..models import ImprovementItem, ItemStatus, User
+from ..selectors import PlanRow, plan_rows
+from ..services.plan import item_update
+from . import examples as ex
+from .base import ApiView, ordering_field
+from .schema import RISK_CHOICES
+
+
+class ItemOut(serializers.Serializer):
+    id = serializers.UUIDField(source="item.id")
+    workload = serializers.UUIDField(source="workload.id")
+    workload_name = serializers.CharField(source="workload.name")
+    review = serializers.UUIDField(source="review_id", allow_null=True)
+    bp_code = serializers.CharField(source="item.bp_code")
+    bp_title = serializers.CharField()
+    level = serializers.ChoiceField(choices=[*Level.values, ""], help_text="Risk if not established.")
+    question = serializers.CharField(source="question_code", help_text="Empty when no longer in the lens.")
+    question_risk = serializers.ChoiceField(choices=RISK_CHOICES)
+    improvement = serializers.CharField(help_text="What to do first.")
+    doc_url = serializers.CharField()
+    status = serializers.ChoiceField(source="item.status", choices=ItemStatus.choices)
+    is_active = serializers.BooleanField(source="item.is_active", help_text="false: no longer on the plan.")
+    owner = serializers.CharField(source="item.owner.username", allow_null=True, default=None)
+    due_date = serializers.DateField(source="item.due_date", allow_null=True)
+    overdue = serializers.BooleanField()
+    ticket_url = serializers.CharField(source="item.ticket_url")
+    notes = serializers.CharField(source="item.notes")
+    acceptance_justification = serializers.CharField(source="item.acceptance_justification")
+    acceptance_expires_on = serializers.DateField(source="item.acceptance_expires_on", allow_null=True)
+    accepted_by = serializers.CharField(source="item.accepted_by.username", allow_null=True, default=None)
+    updated_at = serializers.DateTimeField(source="item.updated_at")
+
+
+class ItemUpdateIn(serializers.Serializer):
+    """Used with partial=True: fields left out keep their value."""
+
+    status = serializers.ChoiceField(
+        choices=ItemStatus.choices, help_text="DONE is set by selecting the best practice in the review."
+    )
+    owner = serializers.CharField(
+        allow_null=True, max_length=150, help_text="Username of a member of the workload's team, or null."
+    )
+    due_date = serializers.DateField(allow_null=True)
+    ticket_url = serializers.CharField(allow_blank=True, max_length=4096)
+    notes = serializers.CharField(allow_blank=True, max_length=8000, trim_whitespace=False)
+    acceptance_justification = serializers.CharField(allow_blank=True, max_length=8000)
+    acceptance_expires_on = serializers.DateField(allow_null=True)
+
+
+class ItemQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ItemStatus.choices, required=False)
+    level = serializers.ChoiceField(choices=Level.choices, required=False)
+    owner = serializers.CharField(
+        required=False, max_length=150, help_text='A username, "me", or "none" for unassigned items.'
+    )
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    include_closed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also items no longer on the plan (adopted or not applicable).",
+    )
+    ordering = ordering_field(
+        ["priority", "due_date", "updated_at"],
+        default="priority",
+        help_text="priority (question risk, then level, then catalogue order), due_date or updated_at; "
+        "prefix with - for descending.",
+    )
+
+
+class AllItemsQuery(ItemQuery):
+    workload = serializers.UUIDField(required=False, help_text="Only this workload's items.")
+
+
+ITEM_EXAMPLE = {
+    "id": ex.ITEM_ID,
+    "workload": ex.WORKLOAD_ID,
+    "workload_name": "Checkout API",
+    "review": ex.REVIEW_ID,
+    "bp_code": "SEC03-BP07",
+    "bp_title": "Analyze public and cross-account access",
+    "level": "HIGH",
+    "question": "SEC3",
+    "question_risk": "HIGH",
+    "improvement": "Turn on IAM Access Analyzer for the organisation and review its findings weekly.",
+    "doc_url": "https://docs.aws.amazon.com/wellarchitected/latest/framework/sec_permissions_analyze_cross_account.html",
+    "status": "IN_PROGRESS",
+    "is_active": True,
+    "owner": ex.USERNAME,
+    "due_date": "2025-04-30",
+    "overdue": False,
+    "ticket_url": "https://tickets.example.com/SEC-123",
+    "notes": "",
+    "acceptance_justification": "",
+    "acceptance_expires_on": None,
+    "accepted_by": None,
+    "updated_at": ex.WHEN,
+}
+
+
+def _filtered(items, query: dict, user: User) -> list[PlanRow]:
+    if not query["include_closed"]:
+        items = items.filter(is_active=True)
+    if "status" in query:
+        items = items.filter(status=query["status"])
+    owner = query.get("owner")
+    if owner == "none":
+        items = items.filter(owner__isnull=True)
+    elif owner == "me":
+        items = items.filter(owner=user)
+    elif owner:
+        items = items.filter(owner__username=owner)
+    rows = plan_rows(items)
+    if "level" in query:
+        rows = [row for row in rows if row.level == query["level"]]
+    if query["overdue"] is not None:
+        rows = [row for row in rows if row.overdue == query["overdue"]]
+    ordering = query["ordering"]
+    field = ordering.lstrip("-")
+    if field == "due_date":
+        # Undated items last whichever way: they are the least pressing to someone sorting by date.
+        dated = sorted(
+            (r for r in rows if r.item.due_date), key=lambda r: r.item.due_date, reverse=ordering[0] == "-"
+        )
+        rows = dated + [r for r in rows if not r.item.due_date]
+    elif field == "updated_at":
+        rows.sort(key=lambda row: row.item.updated_at, reverse=ordering[0] == "-")
+    elif ordering == "-priority":
+        rows.reverse()
+    return rows
+
+
+class ItemList(ApiView):
+    @extend_schema(
+        operation_id="improvement_items_list",
+        summary="Improvement items across the workloads you may see",
+        description="Archived workloads are left out unless `workload` names one.",
+        parameters=[AllItemsQuery],
+        responses=ItemOut(many=True),
+        examples=[OpenApiExample("Items", value=ITEM_EXAMPLE, response_only=True)],
+        tags=["improvement items"],
+    )
+    def get(self, request: Request) -> Response:
+        query = self.query(AllItemsQuery)
+        workloads = workloads_visible_to(request.user)
+        if "workload" in query:
+            workloads = workloads.filter(pk=query["workload"])
+        else:
+            workloads = workloads.filter(is_archived=False)
+        items = ImprovementItem.objects.filter(workload__in=workloads.values("pk"))
+        return self.paginated(_filtered(items, query, request.user), ItemOut)
+
+
+class WorkloadItemList(ApiView):
+    @extend_schema(
+        operation_id="workload_improvement_items_list",
+        summary="A workload's improvement plan",
+        parameters=[ItemQuery],
+        responses=ItemOut(many=True),
+        examples=[OpenApiExample("Plan", value=ITEM_EXAMPLE, response_only=True)],
+        tags=["improvement items"],
+    )
+    def get(self, request: Request, workload_id) -> Response:
+        workload = get_workload_for_user(request.user, workload_id)
+        query = self.query(ItemQuery)
+        items = ImprovementItem.objects.filter(workload=workload)
+        return self.paginated(_filtered(items, query, request.user), ItemOut)
+
+
+def _row(item_id) -> PlanRow:
+    rows = plan_rows(ImprovementItem.objects.filter(pk=item_id))
+    if not rows:
+        raise NotFound("No such improvement item")
+    return rows[0]
+
+
+def _item_for(user: User, item_id, action: Action) -> ImprovementItem:
+    item = ImprovementItem.objects.select_related("owner").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("No such improvement item")
+    get_workload_for_user(user, item.workload_id, action)
+    return item
+
+
+class ItemDetail(ApiView):
+    @extend_schema(
+        operation_id="improvement_items_retrieve",
+        summary="One improvement item",
+        responses=ItemOut,
+        examples=[OpenApiExample("Item", value=ITEM_EXAMPLE, response_only=True)],
+        tags=["improvement items"],
+    )
+    def get(self, request: Request, item_id) -> Response:
+        _item_for(request.user, item_id, Action.VIEW)
+        return Response(ItemOut(_row(item_id)).data)
+
+    @extend_schema(
+        operation_id="improvement_items_update",
+        summary="Track an improvement item: status, owner, due date, ticket, notes, accepted risk",
+        description="Fields left out keep their value. RISK_ACCEPTED needs a justification and an expiry "
+        "date; leaving it clears both.",
+        request=ItemUpdateIn,
+        responses=ItemOut,
+        examples=[
+            OpenApiExample(
+                "Start work",
+                value={"status": "IN_PROGRESS", "owner": ex.USERNAME, "due_date": "2025-04-30"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Accept the risk",
+                value={
+                    "status": "RISK_ACCEPTED",
+                    "acceptance_justification": "Compensating control: nightly access review.",
+                    "acceptance_expires_on": "2025-09-30",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Tracked", value=ITEM_EXAMPLE, response_only=True),
+        ],
+        tags=["improvement items"],
+    )
+    def patch(self, request: Request, item_id) -> Response:
+        item = _item_for(request.user, item_id, Action.PLAN)
+        serializer = ItemUpdateIn(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        owner = item.owner
+        if "owner" in data:
+            owner = None
+            if data["owner"] is not None:
+                owner = User.objects.filter(username=data["owner"]).first()
+                if owner is None:
+                    raise serializers.ValidationError({"owner": ["No such user."]})
+        item_update(
+            item=item,
+            actor=request.user,
+            status=data.get("status", item.status),
+            owner=owner,
+            due_date=data.get("due_date", item.due_date),
+            ticket_url=data.get("ticket_url", item.ticket_url),
+            notes=data.get("notes", item.notes),
+            acceptance_justification=data.get("acceptance_justification", item.acceptance_justification),
+            acceptance_expires_on=data.get("acceptance_expires_on", item.acceptance_expires_on),
+        )
+        return Response(ItemOut(_row(item_id)).data)

@@ -1,0 +1,70 @@
+"""REST API v1 under /api/v1/, its OpenAPI schema at /api/schema/ and interactive docs at /api/docs/."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from . import answers, docs, evidence, items, lenses, milestones, reports, reviews, teams, watool, workloads
+
+v1 = [
+    path("teams/", teams.TeamList.as_view(), name="api_team_list"),
+    path("teams/<uuid:team_id>/", teams.TeamDetail.as_view(), name="api_team_detail"),
+    path("workloads/", workloads.WorkloadList.as_view(), name="api_workload_list"),
+    path("workloads/<uuid:workload_id>/", workloads.WorkloadDetail.as_view(), name="api_workload_detail"),
+    path(
+        "workloads/<uuid:workload_id>/archive/",
+        workloads.WorkloadArchive.as_view(),
+        name="api_workload_archive",
+    ),
+    path("workloads/<uuid:workload_id>/reviews/", reviews.ReviewList.as_view(), name="api_review_list"),
+    path("reviews/<uuid:review_id>/", reviews.ReviewDetail.as_view(), name="api_review_detail"),
+    path("reviews/<uuid:review_id>/answers/", answers.AnswerList.as_view(), name="api_answer_list"),
+    path(
+        "reviews/<uuid:review_id>/answers/<str:question_code>/",
+        answers.AnswerDetail.as_view(),
+        name="api_answer_detail",
+    ),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/import/", watool.WaToolImport.as_view(), name="api_wa_tool_import"
+    ),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/export/", watool.WaToolExport.as_view(), name="api_wa_tool_export"
+    ),
+    path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
+    path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
+    path(
+        "workloads/<uuid:workload_id>/improvement-items/",
+        items.WorkloadItemList.as_view(),
+        name="api_workload_item_list",
+    ),
+    path(
+        "workloads/<uuid:workload_id>/milestones/",
+        milestones.MilestoneList.as_view(),
+        name="api_milestone_list",
+    ),
+    path(
+        "milestones/<uuid:milestone_id>/", milestones.MilestoneDetail.as_view(), name="api_milestone_detail"
+    ),
+    path(
+        "milestones/<uuid:milestone_id>/compare/",
+        milestones.MilestoneCompare.as_view(),
+        name="api_milestone_compare",
+    ),
+    path("workloads/<uuid:workload_id>/evidence-runs/", evidence.RunList.as_view(), name="api_run_list"),
+    path("evidence-runs/<uuid:run_id>/", evidence.RunDetail.as_view(), name="api_run_detail"),
+    path("evidence-runs/<uuid:run_id>/cancel/", evidence.RunCancel.as_view(), name="api_run_cancel"),
+    path("evidence-runs/<uuid:run_id>/findings/", evidence.RunFindings.as_view(), name="api_run_findings"),
+    path("reviews/<uuid:review_id>/reports/", reports.ReportList.as_view(), name="api_report_list"),
+    path("reports/<uuid:job_id>/", reports.ReportDetail.as_view(), name="api_report_detail"),
+    path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),
+    path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
+    path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
+    path("lenses/<slug:slug>/", lenses.LensDetail.as_view(), name="api_lens_detail"),
+    path("lenses/<slug:slug>/export/", lenses.LensExport.as_view(), name="api_lens_export"),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", docs.SchemaView.as_view(), name="api_schema"),
+    path("docs/", docs.api_docs, name="api_docs"),
+]

@@ -1,0 +1,94 @@
+"""Personal API tokens: list your own, create one (its secret is shown once), revoke one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..models import ApiToken
+from ..services.tokens import NAME_MAX_LENGTH, api_token_create, api_token_revoke, token_is_usable
+
+DEFAULT_DAYS = 90
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=NAME_MAX_LENGTH,
+        help_text="Where the token is used, e.g. “Deploy pipeline” or “Jira sync”.",
+    )
+    days = forms.IntegerField(label="Expires after (days)", min_value=1, initial=DEFAULT_DAYS)
+    read_only = forms.BooleanField(
+        required=False, label="Read-only", help_text="The token can read but never change anything."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limit is a setting, so it is applied per form rather than frozen at import time.
+        max_days = settings.API_TOKEN_MAX_DAYS
+        days = self.fields["days"]
+        days.max_value = max_days
+        days.validators.append(MaxValueValidator(max_days))
+        days.widget.attrs["max"] = max_days
+        days.help_text = f"At most {max_days} days. Create a new token before this one expires."
+        days.initial = min(DEFAULT_DAYS, max_days)
+
+
+@require_GET
+def token_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    tokens = list(ApiToken.objects.filter(user=request.user).order_by("-created_at"))
+    for token in tokens:
+        token.usable = token_is_usable(token, now)
+    return render(request, "tokens/list.html", {"tokens": tokens, "now": now})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = api_token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
+                read_only=form.cleaned_data["read_only"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error("days" if field == "expires_at" else field, error)
+        else:
+            # Rendered, not redirected: the secret must not travel through the session or a URL.
+            return render(request, "tokens/created.html", {"token": token, "secret": secret})
+    return render(request, "tokens/form.html", {"form": form})
+
+
+@require_POST
+def token_revoke(request: HttpRequest, token_id: UUID) -> HttpResponse:
+    # Only the owner sees their tokens: anyone else's token does not exist for them.
+    token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
+    if token is None:
+        raise Http404("No such token")
+    api_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"The token “{token.name}” is revoked; it can no longer be used.")
+    return redirect("token_list")
+
+
+urlpatterns = [
+    path("", token_list, name="token_list"),
+    path("new/", token_create, name="token_create"),
+    path("<uuid:token_id>/revoke/", token_revoke, name="token_revoke"),
+]

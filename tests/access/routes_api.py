@@ -1,0 +1,182 @@
+"""Access table for the REST API (reviewapp/api/): anonymous callers get 401, outsiders 404, viewers 403 on
+writes.
+
+The API writes send JSON. Answer changes need If-Match, which this table cannot send: the owner's change gets
+428 here once access has been granted, and tests/api/test_answers.py covers the change itself.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import Route, World
+
+JSON = "application/json"
+
+
+def prepare(world: World) -> None:
+    """Objects under keys of our own: other areas' prepare() functions fill the same world."""
+    from reviewapp.api.lenses import CUSTOM_LENS_DOCUMENT
+    from reviewapp.models import ImprovementItem, ReportJob
+    from reviewapp.services.lenses import lens_import
+    from reviewapp.services.milestones import milestone_create
+
+    # A second lens, so the owner can start another review of the same workload.
+    version, _ = lens_import(
+        text=json.dumps(CUSTOM_LENS_DOCUMENT), actor=world.admin, slug="access-test-lens"
+    )
+    world.extra["api_lens"] = version.lens
+    world.extra["api_item"], _ = ImprovementItem.objects.get_or_create(
+        workload=world.workload, lens=world.review.lens, bp_code="SEC01-BP03"
+    )
+    world.extra["api_milestone"] = milestone_create(
+        review=world.review, actor=world.owner, name="API baseline"
+    )
+    _prepare_evidence(world)
+    world.extra["api_report"] = ReportJob.objects.create(
+        review=world.review,
+        format="json",
+        state=ReportJob.State.DONE,
+        content=b"{}",
+        size=2,
+        filename="access-test.json",
+        created_by=world.owner,
+    )
+
+
+def _prepare_evidence(world: World) -> None:
+    """Workloads of the owner's team of our own: the evidence pages' prepare() keeps a run active on
+    world.workload, and a workload has at most one active run."""
+    from checks.models import AwsTarget, EvidenceRun, RunState
+    from reviewapp.services import workload_create
+
+    for key in ("api_idle_workload", "api_busy_workload"):
+        workload = workload_create(
+            team=world.team,
+            actor=world.owner,
+            name=f"API {key}",
+            description="For the access table.",
+            environment="PRODUCTION",
+            review_owner="olivia@example.test",
+            aws_regions=["eu-west-1"],
+        )
+        AwsTarget.objects.create(
+            workload=workload,
+            account_id="444455556666",
+            role_arn="arn:aws:iam::444455556666:role/WellArchitectedEvidence",
+            regions=["eu-west-1"],
+        )
+        world.extra[key] = workload
+    world.extra["api_run"] = EvidenceRun.objects.create(
+        workload=world.api_busy_workload, state=RunState.RUNNING, total_tasks=2
+    )
+
+
+def _workload(world: World) -> dict:
+    return {"workload_id": world.workload.pk}
+
+
+def _review(world: World) -> dict:
+    return {"review_id": world.review.pk}
+
+
+def _milestone(world: World) -> dict:
+    return {"milestone_id": world.api_milestone.pk}
+
+
+def _tool_workload(world: World) -> dict:
+    return {"workload_arn": "arn:aws:wellarchitected:eu-west-1:999988887777:workload/" + "0" * 32}
+
+
+def _new_workload(world: World) -> dict:
+    return {
+        "team": str(world.team.pk),
+        "name": "Ledger service",
+        "description": "Keeps the books.",
+        "environment": "PRODUCTION",
+        "review_owner": "olivia@example.test",
+        "aws_regions": ["eu-west-1"],
+    }
+
+
+def _lens_document(world: World) -> dict:
+    from reviewapp.api.lenses import CUSTOM_LENS_DOCUMENT
+
+    document = json.loads(json.dumps(CUSTOM_LENS_DOCUMENT))
+    document["name"] = "Access table lens"
+    return {"document": document}
+
+
+def api(scope: str, **options) -> Route:
+    if options.get("write"):
+        options.setdefault("content_type", JSON)
+    return Route(scope=scope, api=True, **options)
+
+
+ROUTES = {
+    "api_team_list": api("user"),
+    "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}),
+    "api_workload_list": api("user", write="post", data=_new_workload),
+    "api_workload_detail": api(
+        "object", kwargs=_workload, write="patch", data=lambda world: {"notes": "API"}
+    ),
+    "api_workload_archive": api(
+        "object", kwargs=_workload, read=False, write="post", data=lambda world: {"archived": True}
+    ),
+    "api_review_list": api(
+        "object", kwargs=_workload, write="post", data=lambda world: {"lens": world.api_lens.slug}
+    ),
+    "api_review_detail": api("object", kwargs=_review),
+    "api_answer_list": api("object", kwargs=_review),
+    "api_answer_detail": api(
+        "object",
+        kwargs=lambda world: {"review_id": world.review.pk, "question_code": "SEC1"},
+        write="put",
+        data=lambda world: {"selected": ["SEC01-BP01"], "notes": "API"},
+        write_ok=(428,),
+    ),
+    # The tool workload is in an account nobody connected: an owner's call that gets as far as the 400
+    # "account not connected" has passed access control (tests/api/test_watool.py covers the round trip).
+    "api_wa_tool_import": api(
+        "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
+    ),
+    "api_wa_tool_export": api(
+        "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
+    ),
+    "api_item_list": api("user"),
+    "api_workload_item_list": api("object", kwargs=_workload),
+    "api_item_detail": api(
+        "object",
+        kwargs=lambda world: {"item_id": world.api_item.pk},
+        write="patch",
+        data=lambda world: {"status": "IN_PROGRESS"},
+    ),
+    "api_milestone_list": api(
+        "object", kwargs=_workload, write="post", data=lambda world: {"name": "From CI"}
+    ),
+    "api_milestone_detail": api("object", kwargs=_milestone),
+    "api_milestone_compare": api("object", kwargs=_milestone),
+    # Starting a run queues its tasks once the transaction commits: a test never commits, so no AWS call.
+    "api_run_list": api(
+        "object",
+        kwargs=lambda world: {"workload_id": world.api_idle_workload.pk},
+        write="post",
+        write_ok=(202,),
+    ),
+    "api_run_detail": api("object", kwargs=lambda world: {"run_id": world.api_run.pk}),
+    "api_run_cancel": api(
+        "object", kwargs=lambda world: {"run_id": world.api_run.pk}, read=False, write="post"
+    ),
+    "api_run_findings": api("object", kwargs=lambda world: {"run_id": world.api_run.pk}),
+    # Asking for a report is a read: viewers may, as on the web page (tests/api/test_reports.py has the POST).
+    "api_report_list": api("object", kwargs=_review),
+    "api_report_detail": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
+    "api_report_download": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
+    "api_lens_list": api("user"),
+    "api_lens_import": api("admin", read=False, write="post", data=_lens_document),
+    "api_lens_detail": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
+    "api_lens_export": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
+    "api_schema": api("user"),
+    # The docs page is HTML for signed-in people: anonymous visitors are sent to sign in.
+    "api_docs": Route(scope="user"),
+}
