@@ -1,0 +1,34 @@
+"""Why a report could not be made, in words a person can act on (shown on the page, the API and the CLI)."""
+
+from __future__ import annotations
+
+
+class ReportError(Exception):
+    """A report that cannot be produced; `message` is safe and useful to show to the person who asked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ReportTooLarge(ReportError):
+    """The review, or the file it would produce, is beyond the configured limits."""
+
+
+class ReportTimeout(ReportError):
+    """Rendering took longer than REPORT_RENDER_TIMEOUT."""
+
+
+class ReportBusy(ReportError):
+    """Every render slot of this process stayed busy for the whole timeout."""
+
+
+class QueueUnavailable(ReportError):
+    """The task queue (Redis) cannot be reached: nothing was queued."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The report could not be queued because the task queue is unreachable. Nothing was started; try "
+            "again in a few minutes or ask an administrator to check Redis and the Celery workers."
+        )
+        self.detail = detail

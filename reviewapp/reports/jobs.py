@@ -1,0 +1,246 @@
+"""Reports made in the background: request one, let a worker render it, download it when it is ready.
+
+With Redis configured, `report_request` stores a QUEUED ReportJob and, once the transaction commits, queues
+the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default Celery runs
+eagerly, so the same call renders in-process and the job is DONE when the request returns. State lives in the
+ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
+QueueUnavailable before anything is written.
+
+The web page (views/reports.py), the CLI (export_review, through `report_file`) and the API use this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ..audit import audit_record
+from ..models import Milestone, ReportJob, Review, User
+from .errors import QueueUnavailable, ReportError
+from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
+from .pdf import render_review_pdf
+from .review_json import CONTENT_TYPE as JSON_CONTENT_TYPE
+from .review_json import review_json_bytes
+from .spreadsheets import CONTENT_TYPES as PLAN_CONTENT_TYPES
+from .spreadsheets import plan_export
+
+logger = logging.getLogger(__name__)
+
+FORMATS = tuple(ReportJob.Format.values)
+KINDS = tuple(ReportJob.Kind.values)
+# At most this many reports of one review wait or render at once: enough for people, not for a flood.
+MAX_ACTIVE_PER_REVIEW = 3
+# Finished reports kept per review; older ones are removed when a new one is requested.
+KEEP_PER_REVIEW = 20
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def report_filename(
+    review: Review, *, fmt: str, kind: str = "full", milestone: Milestone | None = None
+) -> str:
+    workload = slugify(review.workload.name) or "workload"
+    what = {"pdf": "security-review" if kind == "full" else "executive-summary", "json": "review"}.get(
+        fmt, "improvement-plan"
+    )
+    when = slugify(milestone.name) if milestone is not None else timezone.localdate().isoformat()
+    return f"{workload}-{what}-{when or 'milestone'}.{fmt}"
+
+
+def report_file(
+    review: Review, *, fmt: str, kind: str = "full", milestone: Milestone | None = None
+) -> ReportFile:
+    """Render one report now, in this process: the file, its content type and a download name."""
+    if fmt == "pdf":
+        content, content_type = render_review_pdf(review, milestone=milestone, kind=kind), PDF_CONTENT_TYPE
+    elif fmt == "json":
+        content, content_type = review_json_bytes(review, milestone=milestone), JSON_CONTENT_TYPE
+    elif fmt in PLAN_CONTENT_TYPES:
+        content, content_type = plan_export(review, fmt=fmt, milestone=milestone), PLAN_CONTENT_TYPES[fmt]
+    else:
+        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    if len(content) > settings.REPORT_MAX_BYTES:
+        raise ReportError(
+            f"The report would be {len(content):,} bytes; the limit is {settings.REPORT_MAX_BYTES:,}."
+        )
+    return ReportFile(content, content_type, report_filename(review, fmt=fmt, kind=kind, milestone=milestone))
+
+
+def content_type_of(job: ReportJob) -> str:
+    return {"pdf": PDF_CONTENT_TYPE, "json": JSON_CONTENT_TYPE, **PLAN_CONTENT_TYPES}[job.format]
+
+
+def _ensure_broker() -> None:
+    """Fail before anything is written when the queue is down; eager mode (no Redis) has no broker."""
+    if current_app.conf.task_always_eager:
+        return
+    try:
+        with current_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
+    except Exception as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def _enqueue(job_id: Any) -> None:
+    from ..tasks import render_report
+
+    try:
+        render_report.apply_async(args=[str(job_id)], retry=True, retry_policy=PUBLISH_RETRY)
+    except Exception as exc:
+        logger.exception("could not queue report %s", job_id)
+        ReportJob.objects.filter(pk=job_id, state=ReportJob.State.QUEUED).update(
+            state=ReportJob.State.FAILED,
+            finished_at=timezone.now(),
+            error="The report could not be queued: the task queue was unreachable.",
+        )
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def _prune(review: Review) -> None:
+    """Keep the newest KEEP_PER_REVIEW finished reports of the review: they are derived files, not records."""
+    finished = ReportJob.objects.filter(
+        review=review, state__in=[ReportJob.State.DONE, ReportJob.State.FAILED]
+    )
+    old = finished.order_by("-created_at").values_list("pk", flat=True)[KEEP_PER_REVIEW:]
+    ReportJob.objects.filter(pk__in=list(old)).delete()
+
+
+def report_request(
+    *,
+    review: Review,
+    actor: User | None,
+    kind: str = "full",
+    fmt: str = "pdf",
+    milestone: Milestone | None = None,
+) -> ReportJob:
+    """Ask for a report; returns its job (an identical one still waiting is returned instead of a new one).
+
+    Raises ValidationError for a bad kind, format or milestone or too many waiting reports, and
+    QueueUnavailable when the broker cannot be reached. Access is the caller's job: anyone who may VIEW
+    the workload may ask for its reports.
+    """
+    errors: dict[str, list[str]] = {}
+    if kind not in KINDS:
+        errors["kind"] = [f"Choose one of: {', '.join(KINDS)}."]
+    if fmt not in FORMATS:
+        errors["format"] = [f"Choose one of: {', '.join(FORMATS)}."]
+    if milestone is not None and milestone.review_id != review.pk:
+        errors["milestone"] = ["That milestone belongs to another review."]
+    if errors:
+        raise ValidationError(errors)
+    if fmt != "pdf":
+        kind = "full"  # the kind only shapes PDFs; one value keeps identical requests identical
+    active = ReportJob.objects.filter(
+        review=review, state__in=[ReportJob.State.QUEUED, ReportJob.State.RUNNING]
+    )
+    same = active.filter(kind=kind, format=fmt, milestone=milestone).defer("content").first()
+    if same is not None:
+        return same
+    if active.count() >= MAX_ACTIVE_PER_REVIEW:
+        raise ValidationError(
+            f"{MAX_ACTIVE_PER_REVIEW} reports of this review are already being made; wait for one to finish."
+        )
+    _ensure_broker()
+    with transaction.atomic():
+        job = ReportJob.objects.create(
+            review=review, milestone=milestone, kind=kind, format=fmt, created_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="report.request",
+            obj=job,
+            object_repr=f"{review.workload.name} {fmt} report",
+            workload_id=review.workload_id,
+            after={"kind": kind, "format": fmt, "milestone": milestone.name if milestone else None},
+        )
+        _prune(review)
+        job_id = job.pk
+        transaction.on_commit(lambda: _enqueue(job_id))
+    job.refresh_from_db()
+    return job
+
+
+def _claim(job_id: Any) -> bool:
+    """QUEUED -> RUNNING, once. A redelivered message (its worker was lost) may take over a stalled run."""
+    now = timezone.now()
+    stalled = now - timedelta(seconds=settings.REPORT_RENDER_TIMEOUT * 4 + 60)
+    return bool(
+        ReportJob.objects.filter(pk=job_id)
+        .filter(Q(state=ReportJob.State.QUEUED) | Q(state=ReportJob.State.RUNNING, started_at__lt=stalled))
+        .update(state=ReportJob.State.RUNNING, started_at=now, error="")
+    )
+
+
+def _fail(job_id: Any, error: str) -> None:
+    ReportJob.objects.filter(pk=job_id).update(
+        state=ReportJob.State.FAILED, finished_at=timezone.now(), error=error, content=None, size=0
+    )
+
+
+def report_run(job_id: Any) -> str:
+    """Render a queued report and store it; the final state (DONE/FAILED, or SKIPPED when not claimable)."""
+    if not _claim(job_id):
+        return "SKIPPED"
+    job = ReportJob.objects.select_related("review__workload__team", "review__lens", "milestone").get(
+        pk=job_id
+    )
+    try:
+        file = report_file(job.review, fmt=job.format, kind=job.kind, milestone=job.milestone)
+    except ReportError as exc:
+        _fail(job_id, exc.message)
+        return ReportJob.State.FAILED
+    except SoftTimeLimitExceeded:
+        _fail(job_id, "The report took longer than the worker's time limit and was stopped.")
+        return ReportJob.State.FAILED
+    except Exception:
+        # The row tells the person it failed; the traceback goes to the log, not to the page.
+        logger.exception("report %s failed", job_id)
+        _fail(job_id, "The report could not be made because of an internal error. It has been logged.")
+        return ReportJob.State.FAILED
+    ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING).update(
+        state=ReportJob.State.DONE,
+        content=file.content,
+        size=len(file.content),
+        filename=file.filename,
+        finished_at=timezone.now(),
+    )
+    return ReportJob.State.DONE
+
+
+def jobs_of(review: Review, limit: int = KEEP_PER_REVIEW + MAX_ACTIVE_PER_REVIEW) -> list[ReportJob]:
+    """The review's reports, newest first, without their files. One query."""
+    return list(
+        ReportJob.objects.filter(review=review)
+        .select_related("created_by", "milestone")
+        .defer("content", "milestone__snapshot")
+        .order_by("-created_at")[:limit]
+    )
+
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "ReportFile",
+    "content_type_of",
+    "jobs_of",
+    "report_file",
+    "report_request",
+    "report_run",
+]
