@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # The embedded default: SQLite in var/, Celery tasks run in-process, e-mail printed to the console.
 EMBEDDED := DEBUG=1 DATABASE_URL= REDIS_URL=
 # Tests run with production-like settings (DEBUG off) and whatever DATABASE_URL / REDIS_URL the caller exports.
-TESTENV := SECRET_KEY=test-only-insecure-key SECURE_SSL_REDIRECT=0
+TESTENV := SECRET_KEY=test-only-insecure-key SECURE_SSL_REDIRECT=0 STATIC_MANIFEST=0
 
 .PHONY: install run test lint format bench clean
 
@@ -20,7 +20,7 @@ install: $(STAMP)
 
 run: install
 	$(EMBEDDED) $(BIN)/python manage.py setup_demo
-	$(EMBEDDED) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(EMBEDDED) $(BIN)/python manage.py demo_evidence --serve 127.0.0.1:8000
 
 test: install
 	$(TESTENV) $(BIN)/python manage.py makemigrations --check --dry-run

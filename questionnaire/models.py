@@ -39,7 +39,9 @@ class Lens(models.Model):
     class Meta:
         verbose_name_plural = "lenses"
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=["BUILTIN", "CUSTOM"]), name="lens_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["BUILTIN", "CUSTOM"]), name="lens_kind_valid")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -64,7 +66,9 @@ class LensVersion(models.Model):
     name = models.CharField(max_length=128)
     description = models.TextField(blank=True)
     risk_model = models.CharField(max_length=10, choices=RiskModel.choices)
-    content_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the canonical content; detects changes.")
+    content_sha256 = models.CharField(
+        max_length=64, help_text="SHA-256 of the canonical content; detects changes."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -73,7 +77,9 @@ class LensVersion(models.Model):
             models.UniqueConstraint(fields=["lens", "number"], name="lensversion_unique_number"),
             models.UniqueConstraint(fields=["lens", "content_sha256"], name="lensversion_unique_content"),
             models.CheckConstraint(condition=Q(number__gte=1), name="lensversion_number_positive"),
-            models.CheckConstraint(condition=Q(risk_model__in=["LEVELS", "RULES"]), name="lensversion_risk_model"),
+            models.CheckConstraint(
+                condition=Q(risk_model__in=["LEVELS", "RULES"]), name="lensversion_risk_model"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,7 +134,9 @@ class BestPractice(models.Model):
     """A best practice; in the WA Tool's words, a question's choice."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="best_practices")
-    code = models.CharField(max_length=64, help_text="Our id, e.g. SEC03-BP02 (the choice id for custom lenses).")
+    code = models.CharField(
+        max_length=64, help_text="Our id, e.g. SEC03-BP02 (the choice id for custom lenses)."
+    )
     choice_id = models.CharField(max_length=128, help_text="The WA Tool ChoiceId.")
     title = models.CharField(max_length=512)
     # Custom-lens choices carry no level of their own: their question's risk comes from explicit rules.
@@ -147,7 +155,9 @@ class BestPractice(models.Model):
             models.UniqueConstraint(fields=["question", "code"], name="bestpractice_unique_code"),
             models.UniqueConstraint(fields=["question", "choice_id"], name="bestpractice_unique_choice_id"),
             models.UniqueConstraint(fields=["question", "order"], name="bestpractice_unique_order"),
-            models.CheckConstraint(condition=Q(level__in=["HIGH", "MEDIUM", "LOW", ""]), name="bestpractice_level"),
+            models.CheckConstraint(
+                condition=Q(level__in=["HIGH", "MEDIUM", "LOW", ""]), name="bestpractice_level"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -166,7 +176,9 @@ class RiskRule(models.Model):
         ordering = ["question", "order"]
         constraints = [
             models.UniqueConstraint(fields=["question", "order"], name="riskrule_unique_order"),
-            models.CheckConstraint(condition=Q(risk__in=["HIGH", "MEDIUM", "NONE"]), name="riskrule_risk_valid"),
+            models.CheckConstraint(
+                condition=Q(risk__in=["HIGH", "MEDIUM", "NONE"]), name="riskrule_risk_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -100,11 +100,15 @@ def get_workload_for_user(user: User, workload_id: Any, action: Action = Action.
 
 def get_review_for_user(user: User, review_id: Any, action: Action = Action.VIEW) -> Review:
     review = (
-        Review.objects.select_related("workload__team", "lens_version__lens", "lens").filter(pk=review_id).first()
+        Review.objects.select_related("workload__team", "lens_version__lens", "lens")
+        .filter(pk=review_id)
+        .first()
     )
     if review is None:
         raise Http404("No such review")
-    review.allowed_actions = review.workload.allowed_actions = _authorise(user, review.workload.team_id, action)
+    review.allowed_actions = review.workload.allowed_actions = _authorise(
+        user, review.workload.team_id, action
+    )
     return review
 
 
@@ -120,6 +124,10 @@ def may(user: User, obj: Workload | Review | Team, action: Action) -> bool:
     """For templates and views that already fetched `obj` through a get_*_for_user helper."""
     actions = getattr(obj, "allowed_actions", None)
     if actions is None:
-        team_id = obj.pk if isinstance(obj, Team) else (obj.workload.team_id if isinstance(obj, Review) else obj.team_id)
+        team_id = (
+            obj.pk
+            if isinstance(obj, Team)
+            else (obj.workload.team_id if isinstance(obj, Review) else obj.team_id)
+        )
         actions = allowed_actions(user, team_id)
     return action in actions

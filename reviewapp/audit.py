@@ -27,7 +27,8 @@ class RequestContext:
     request_id: str = ""
 
 
-request_context: ContextVar[RequestContext] = ContextVar("request_context", default=RequestContext())
+# RequestContext is a frozen dataclass, so sharing one default instance is safe.
+request_context: ContextVar[RequestContext] = ContextVar("request_context", default=RequestContext())  # noqa: B039
 
 
 def _jsonable(value: Any) -> Any:
@@ -75,7 +76,8 @@ def audit_record(
         event = AuditEvent(
             at=timezone.now(),
             actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=actor_label or (actor.get_username() if actor is not None and actor.is_authenticated else ""),
+            actor_label=actor_label
+            or (actor.get_username() if actor is not None and actor.is_authenticated else ""),
             action=action,
             object_type=object_type or (type(obj).__name__ if obj is not None else ""),
             object_id=object_id or (str(obj.pk) if obj is not None else ""),
@@ -98,7 +100,9 @@ def audit_chain_problems(limit: int | None = None) -> list[str]:
     previous = GENESIS
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != previous:
-            problems.append(f"entry {event.id}: does not follow the entry before it (a row was removed or reordered)")
+            problems.append(
+                f"entry {event.id}: does not follow the entry before it (a row was removed or reordered)"
+            )
         if entry_hash(event) != event.hash:
             problems.append(f"entry {event.id}: content does not match its hash (the row was edited)")
         previous = event.hash

@@ -6,6 +6,8 @@ import os
 
 from celery import Celery
 
+from .lib.celery_context import connect_request_context
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings")
 
 app = Celery("reviewapp")
@@ -32,3 +34,5 @@ app.conf.update(
     timezone="UTC",
 )
 app.autodiscover_tasks()
+# Task logs carry the request id of the request that enqueued them (and use the project's log format).
+connect_request_context()

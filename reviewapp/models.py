@@ -28,7 +28,9 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(org_role__in=["", "SECURITY_LEAD", "ADMIN"]), name="user_org_role"),
+            models.CheckConstraint(
+                condition=Q(org_role__in=["", "SECURITY_LEAD", "ADMIN"]), name="user_org_role"
+            ),
         ]
 
     @property
@@ -73,7 +75,9 @@ class Membership(models.Model):
         ordering = ["team", "user__username"]
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="membership_unique"),
-            models.CheckConstraint(condition=Q(role__in=["OWNER", "CONTRIBUTOR", "VIEWER"]), name="membership_role"),
+            models.CheckConstraint(
+                condition=Q(role__in=["OWNER", "CONTRIBUTOR", "VIEWER"]), name="membership_role"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -166,9 +170,12 @@ class Answer(models.Model):
         ordering = ["review", "question__order"]
         constraints = [
             models.UniqueConstraint(fields=["review", "question"], name="answer_unique_question"),
-            models.CheckConstraint(condition=Q(is_applicable=True) | ~Q(reason=""), name="answer_na_needs_reason"),
             models.CheckConstraint(
-                condition=Q(risk__in=["HIGH", "MEDIUM", "NONE", "NOT_APPLICABLE", "UNANSWERED"]), name="answer_risk"
+                condition=Q(is_applicable=True) | ~Q(reason=""), name="answer_na_needs_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(risk__in=["HIGH", "MEDIUM", "NONE", "NOT_APPLICABLE", "UNANSWERED"]),
+                name="answer_risk",
             ),
         ]
 
@@ -194,7 +201,9 @@ class ImprovementItem(models.Model):
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.OPEN)
     # True while the BP is applicable and unselected in the current answers: the item is on the plan.
     is_active = models.BooleanField(default=True)
-    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_items")
+    owner = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_items"
+    )
     due_date = models.DateField(null=True, blank=True)
     ticket_url = models.URLField(max_length=2048, blank=True)
     notes = models.TextField(max_length=2000, blank=True)
@@ -243,13 +252,43 @@ class Milestone(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # Written once: changing a stored milestone would falsify the history its hash vouches for.
+        if not self._state.adding:
+            raise ValueError(f"milestone {self.pk} already exists and cannot be changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+
+class ReminderLog(models.Model):
+    """One reminder e-mail per owner per day: the row is written before the mail is sent, so a re-run skips."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    item_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "owner"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "date"], name="reminderlog_unique_owner_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.date}"
+
 
 class AuditEvent(models.Model):
     """Append-only trail of changes and sign-ins; each row's hash covers the previous row's hash."""
 
     at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True, help_text="Username at the time, kept if deleted.")
+    # No database constraint and no SET NULL: deleting a user must not rewrite (and so break) the hash chain.
+    actor = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text="Username at the time, kept if deleted."
+    )
     action = models.CharField(max_length=64, db_index=True, help_text="e.g. answer.update, auth.login_failed")
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -269,20 +308,141 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_repr}"
 
+    # Append-only here and, on PostgreSQL, by a trigger (migration 0004_identity_and_append_only_audit).
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError(f"audit entry {self.pk} already exists: the audit trail is append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("the audit trail is append-only: entries are never deleted")
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a keyed hash of the secret is stored; the secret is shown once, at creation.
+
+    See reviewapp.services.tokens for how the hash is made and reviewapp.api.authentication for how it is checked.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=8, help_text="The token's first characters, to recognise it in lists."
+    )
+    sha256 = models.CharField(max_length=64, unique=True, help_text="HMAC-SHA256 of the token.")
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    # Updated at most once a minute (together with the "api.token_use" audit entry), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+# The sign-in area keeps its models beside its code; importing them here makes them part of this app.
+from .identity.models import (  # noqa: E402
+    ExternalIdentity,
+    LoginAttempt,
+    MfaDevice,
+    RecoveryCode,
+    UserSession,
+)
 
 __all__ = [
     "Answer",
+    "ApiToken",
     "AuditEvent",
     "BestPractice",
     "Environment",
+    "ExternalIdentity",
     "ImprovementItem",
     "ItemStatus",
+    "LoginAttempt",
     "Membership",
+    "MfaDevice",
     "Milestone",
     "NotApplicableReason",
+    "RecoveryCode",
+    "ReminderLog",
     "Review",
     "Role",
     "Team",
     "User",
+    "UserSession",
     "Workload",
 ]
+
+
+class ReportJob(models.Model):
+    """A report of a review (PDF, JSON or plan spreadsheet), rendered by a Celery worker when Redis is set up.
+
+    The file is kept in the row: reports are bounded by REPORT_MAX_BYTES, are deleted with their review, are
+    covered by database backups, and are never served from a guessable path. See reviewapp/reports/jobs.py.
+    """
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full report"
+        EXECUTIVE = "executive", "Executive summary"
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        JSON = "json", "JSON"
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel"
+
+    class State(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        RUNNING = "RUNNING", "Rendering"
+        DONE = "DONE", "Ready"
+        FAILED = "FAILED", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="report_jobs")
+    # Set when the report shows a milestone's frozen snapshot instead of the current answers.
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FULL)
+    format = models.CharField(max_length=4, choices=Format.choices, default=Format.PDF)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    filename = models.CharField(max_length=255, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["full", "executive"]), name="reportjob_kind"),
+            models.CheckConstraint(
+                condition=Q(format__in=["pdf", "json", "csv", "xlsx"]), name="reportjob_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["QUEUED", "RUNNING", "DONE", "FAILED"]), name="reportjob_state"
+            ),
+            # A finished report has its file; nothing else does.
+            models.CheckConstraint(
+                condition=Q(state="DONE", content__isnull=False)
+                | (~Q(state="DONE") & Q(content__isnull=True)),
+                name="reportjob_content_when_done",
+            ),
+        ]
+        indexes = [models.Index(fields=["review", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.format} of {self.review_id} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -8,6 +8,7 @@ ImproperlyConfigured at start-up instead of being guessed at, and secrets may co
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -69,7 +70,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example)")
     # Only ever used with DEBUG on, on a developer's machine.
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105  # nosec B105
+# Previous keys, still accepted for signatures (sessions, signed cookies) while a new SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
@@ -83,6 +86,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "reviewapp",
     "questionnaire",
     "checks",
@@ -90,6 +94,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "reviewapp.middleware.RequestContextMiddleware",
+    "reviewapp.lib.accesslog.AccessLogMiddleware",
+    # Outermost after the request id, so every response gets CSP and friends: redirects, static, errors.
+    "reviewapp.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Default deny: every view needs a signed-in user unless it opts out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Roles in MFA_REQUIRED_ROLES without an authenticator may only enrol one (or sign out).
+    "reviewapp.middleware.MfaEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -136,6 +145,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (runserver, eager Celery) write to one file: wait for the lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # libpq waits forever for an unreachable server by default; fail the request (and /readyz) instead.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "reviewapp.User"
@@ -145,9 +157,12 @@ REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, but a Redis outage reads as a cache miss instead of a 500.
+            "BACKEND": "reviewapp.lib.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": 300,
+            # Fail fast when Redis is unreachable: a cache that waits is worse than no cache.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
 else:
@@ -172,6 +187,34 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in hardening (reviewapp/identity, docs/security.md).
+# Fernet keys for stored secrets (TOTP seeds), comma-separated: the first encrypts, all decrypt.
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in envstr("FIELD_ENCRYPTION_KEY").split(",") if key.strip()]
+# Organisation roles that must sign in with a TOTP second factor; MEMBER means users without an org role.
+MFA_REQUIRED_ROLES = envlist("MFA_REQUIRED_ROLES", ["ADMIN", "SECURITY_LEAD"])
+if set(MFA_REQUIRED_ROLES) - {"ADMIN", "SECURITY_LEAD", "MEMBER"}:
+    raise ImproperlyConfigured(f"MFA_REQUIRED_ROLES={MFA_REQUIRED_ROLES!r}: use ADMIN, SECURITY_LEAD, MEMBER")
+# The issuer name authenticator apps show next to the code.
+MFA_ISSUER = envstr("MFA_ISSUER", "WA Security Reviews")
+# Failures per username / per IP address within the window that pause sign-in for LOGIN_LOCKOUT_SECONDS.
+LOGIN_FAILURE_LIMIT_USER = envint("LOGIN_FAILURE_LIMIT_USER", 5, minimum=1)
+LOGIN_FAILURE_LIMIT_IP = envint("LOGIN_FAILURE_LIMIT_IP", 20, minimum=1)
+LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", 15 * 60, minimum=60)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=60)
+# Optional OpenID Connect single sign-on (reviewapp/identity/oidc.py): on when OIDC_ISSUER is set.
+OIDC_ISSUER = envstr("OIDC_ISSUER").rstrip("/")
+OIDC_CLIENT_ID = envstr("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = envstr("OIDC_CLIENT_SECRET")
+# E-mail domains whose people may sign in this way ("*": any); a public provider must not open the app to all.
+OIDC_ALLOWED_DOMAINS = [domain.lower() for domain in envlist("OIDC_ALLOWED_DOMAINS", [])]
+OIDC_CREATE_USERS = envbool("OIDC_CREATE_USERS", True)
+OIDC_PROVIDER_NAME = envstr("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_SCOPES = envstr("OIDC_SCOPES", "openid email profile")
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET and OIDC_ALLOWED_DOMAINS):
+    raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_ALLOWED_DOMAINS")
+if OIDC_ISSUER and not re.match(r"^(https://|http://(127\.0\.0\.1|localhost)[:/])", OIDC_ISSUER):
+    raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r} must use https (plain http only on loopback)")
+
 # Sessions live in the database so the site keeps working when Redis is down.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
@@ -188,6 +231,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Preloading is the decision of whoever owns the registrable domain (the list takes whole domains, not the
+# host a self-hosted app runs on), so it stays opt-in and check --deploy does not nag about it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto header only when told to.
 if envbool("TRUST_X_FORWARDED_PROTO", False):
@@ -228,19 +274,138 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Personal API tokens for automation; the browser's session (with CSRF) for the docs page and htmx.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "reviewapp.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "reviewapp.api.permissions.TokenScopeAllows",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "reviewapp.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": envstr("API_THROTTLE_USER", "600/minute"),
+        "anon": envstr("API_THROTTLE_ANON", "60/minute"),
+    },
+    "EXCEPTION_HANDLER": "reviewapp.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "WA Security Reviews API",
+    "DESCRIPTION": "Workloads, reviews, answers, improvement plans, milestones, evidence and lenses.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One schema name per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "reviewapp.models.Role",
+        "NotApplicableReasonEnum": "reviewapp.models.NotApplicableReason",
+        "RiskEnum": "reviewapp.api.schema.RISK_CHOICES",
+        "ItemStatusEnum": "reviewapp.models.ItemStatus",
+        "FindingStatusEnum": "checks.models.FindingStatus",
+        "RunStateEnum": "checks.models.RunState",
+        "LensKindEnum": "questionnaire.models.Lens.Kind",
+        "ReportKindEnum": "reviewapp.models.ReportJob.Kind",
+        "ReportStateEnum": "reviewapp.models.ReportJob.State",
+    },
+}
+# Personal API tokens: the longest lifetime a user may choose, and the key their stored HMAC uses. The key
+# defaults to SECRET_KEY, so rotating SECRET_KEY without setting API_TOKEN_KEY invalidates every token.
+API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 365, minimum=1)
+API_TOKEN_KEY = envstr("API_TOKEN_KEY") or SECRET_KEY
 
+# JSON lines (one object per line, with the request id) for log collectors; text for a developer's terminal.
+LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {"()": "reviewapp.lib.jsonlog.ContextFilter"},
+        "redact": {"()": "reviewapp.lib.jsonlog.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "reviewapp.lib.jsonlog.JsonFormatter"},
+        "text": {"()": "reviewapp.lib.jsonlog.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "redact"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # gunicorn's worker-side messages in the same format (its own handler would print them twice).
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # The lens the app loads on setup, and which lens new reviews use by default.
 DEFAULT_LENS_SLUG = "wellarchitected-security"
 # AWS accepts notes of up to 2,084 characters per answer; we keep the same limit so exports round-trip.
 ANSWER_NOTES_MAX_LENGTH = 2084
+
+# Improvement plans: the furthest ahead a risk acceptance may expire, and the site address for links in
+# e-mails (reminders carry no links when it is unset, rather than pointing at a guessed host).
+RISK_ACCEPTANCE_MAX_DAYS = envint("RISK_ACCEPTANCE_MAX_DAYS", 365, minimum=1)
+SITE_URL = envstr("SITE_URL").rstrip("/")
+
+# Daily plan upkeep (reviewapp/tasks.py), run by `celery beat`. Merged into any schedule another area defined
+# above, so each area adds its own entries without replacing the others'.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "plan-expire-risk-acceptances": {
+        "task": "reviewapp.tasks.expire_risk_acceptances",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    "plan-send-reminders": {
+        "task": "reviewapp.tasks.send_item_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}
+
+# Evidence collection (checks/). The app never stores AWS keys: workers call sts:AssumeRole into each connected
+# account with their own identity from the environment (instance or task role, AWS_PROFILE, AWS_ACCESS_KEY_ID).
+# A local AWS emulator (moto server) for tests and the demo; empty means the real AWS endpoints.
+AWS_ENDPOINT_URL = envstr("AWS_ENDPOINT_URL")
+# The app's own principal, which customers' read-only roles trust (it goes into the CloudFormation template).
+AWS_APP_PRINCIPAL_ARN = envstr("AWS_APP_PRINCIPAL_ARN")
+if AWS_APP_PRINCIPAL_ARN and not AWS_APP_PRINCIPAL_ARN.startswith(("arn:aws:iam::", "arn:aws-us-gov:iam::")):
+    raise ImproperlyConfigured(
+        f"AWS_APP_PRINCIPAL_ARN={AWS_APP_PRINCIPAL_ARN!r} is not an IAM role or user ARN"
+    )
+# The reaper fails a run still active after this many seconds, or running with no progress for the heartbeat
+# timeout (its worker was lost), so the next run can start.
+EVIDENCE_RUN_TIME_LIMIT = envint("EVIDENCE_RUN_TIME_LIMIT", 3600, minimum=60)
+EVIDENCE_HEARTBEAT_TIMEOUT = envint("EVIDENCE_HEARTBEAT_TIMEOUT", 600, minimum=30)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 60.0},
+    "evidence-scheduled-collections": {"task": "checks.tasks.run_scheduled_collections", "schedule": 900.0},
+}
+
+# Reports (reviewapp/reports/): the longest a PDF may take to render, the largest file a report may produce,
+# the most free text (notes, justifications) one report may carry, PDFs rendered at once per process, and the
+# largest review JSON file an import accepts. Anything beyond these is refused with a reason, never truncated.
+REPORT_RENDER_TIMEOUT = envint("REPORT_RENDER_TIMEOUT", 30, minimum=1)
+REPORT_MAX_BYTES = envint("REPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=100_000)
+REPORT_MAX_TEXT_CHARS = envint("REPORT_MAX_TEXT_CHARS", 400_000, minimum=10_000)
+REPORT_MAX_CONCURRENT = envint("REPORT_MAX_CONCURRENT", 2, minimum=1)
+REPORT_IMPORT_MAX_BYTES = envint("REPORT_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=10_000)
+# WeasyPrint logs every layout step at INFO; keep its warnings (such as a refused URL) and drop the chatter.
+LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}

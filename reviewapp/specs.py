@@ -29,16 +29,26 @@ def version_specs(lens_version_id: int) -> VersionSpecs:
     practices = BestPractice.objects.filter(question__lens_version_id=lens_version_id).order_by(
         "question__order", "order"
     )
-    for position, (question_id, code, level) in enumerate(practices.values_list("question_id", "code", "level")):
-        choices.setdefault(question_id, []).append(ChoiceSpec(code=code, level=Level(level) if level else None))
+    for position, (question_id, code, level) in enumerate(
+        practices.values_list("question_id", "code", "level")
+    ):
+        choices.setdefault(question_id, []).append(
+            ChoiceSpec(code=code, level=Level(level) if level else None)
+        )
         bp_index[code] = (question_id, level, position)
     rules: dict[int, list[RiskRuleSpec]] = {}
-    for question_id, condition, risk in RiskRule.objects.filter(
-        question__lens_version_id=lens_version_id
-    ).order_by("question_id", "order").values_list("question_id", "condition", "risk"):
+    for question_id, condition, risk in (
+        RiskRule.objects.filter(question__lens_version_id=lens_version_id)
+        .order_by("question_id", "order")
+        .values_list("question_id", "condition", "risk")
+    ):
         rules.setdefault(question_id, []).append(RiskRuleSpec(parse_condition(condition), Risk(risk)))
     specs = {
-        question_id: QuestionSpec(code=code, choices=tuple(choices.get(question_id, ())), rules=tuple(rules.get(question_id, ())))
-        for question_id, code in Question.objects.filter(lens_version_id=lens_version_id).values_list("id", "code")
+        question_id: QuestionSpec(
+            code=code, choices=tuple(choices.get(question_id, ())), rules=tuple(rules.get(question_id, ()))
+        )
+        for question_id, code in Question.objects.filter(lens_version_id=lens_version_id).values_list(
+            "id", "code"
+        )
     }
     return VersionSpecs(by_question_id=specs, bp_index=bp_index)

@@ -27,6 +27,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_lens", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """The test client speaks plain HTTP; production settings would redirect every request to HTTPS."""
+    settings.SECURE_SSL_REDIRECT = False
+    # Argon2 is slow on purpose; the personas are created hundreds of times per run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Hashed static names need collectstatic first; tests serve the source files as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _sign_in_defaults(settings):
+    """Personas sign in with force_login, which skips the second factor, so MFA enforcement is off unless a
+    test turns it on (tests/reviewapp/test_mfa.py does). A fixed test-only key encrypts TOTP seeds."""
+    settings.MFA_REQUIRED_ROLES = []
+    settings.FIELD_ENCRYPTION_KEYS = ["MP5KfBNJRRCD_idMdKLbH53_5ctNpAQXu-OBwQmy0xw="]
+
+
 @pytest.fixture
 def postgres() -> None:
     need(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "DATABASE_URL is not PostgreSQL")
@@ -53,11 +74,28 @@ PASSWORD = "correct-horse-battery-staple"
 def make_user(username: str, **extra):
     from reviewapp.models import User
 
-    return User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.test", **extra)
+    return User.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.test", **extra
+    )
 
 
 @pytest.fixture
-def owner(db):
+def lens(db):
+    """The built-in lens, reloaded when a live-server (transactional) test has flushed the database."""
+    from questionnaire.models import Lens
+    from reviewapp.specs import version_specs
+
+    lens = Lens.objects.filter(slug=settings.DEFAULT_LENS_SLUG).first()
+    if lens is None:
+        call_command("load_lens", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        # Row ids may be reused after a flush, so specs memoised by version id would be stale.
+        version_specs.cache_clear()
+        lens = Lens.objects.get(slug=settings.DEFAULT_LENS_SLUG)
+    return lens
+
+
+@pytest.fixture
+def owner(lens):
     return make_user("olivia_owner")
 
 
@@ -96,12 +134,12 @@ def outsider(owner):
 
 
 @pytest.fixture
-def lead(db):
+def lead(lens):
     return make_user("lena_lead", org_role="SECURITY_LEAD")
 
 
 @pytest.fixture
-def admin_user(db):
+def admin_user(lens):
     return make_user("ada_admin", org_role="ADMIN")
 
 

@@ -147,33 +147,38 @@ def answer_record(
                 answer = Answer.objects.create(review=review, question=question, version=1)
         except IntegrityError:
             answer = Answer.objects.select_for_update().get(review=review, question=question)
+    before = answer_snapshot(answer)
+    wanted = {
+        "selected": selected_list,
+        "none_of_these": none_of_these,
+        "is_applicable": is_applicable,
+        "reason": "" if is_applicable else reason,
+        "choices_not_applicable": {code: choices_na[code] for code in codes if code in choices_na},
+        "notes": notes,
+    }
+    if all(before[key] == value for key, value in wanted.items()):
+        # Saving what is already stored changes nothing, even from a stale page: no conflict, no new version.
+        return answer
     if answer.version != base_version:
         raise AnswerConflict(answer)
 
-    before = answer_snapshot(answer)
-    answer.selected = selected_list
-    answer.none_of_these = none_of_these
-    answer.is_applicable = is_applicable
-    answer.reason = "" if is_applicable else reason
-    # Keep per-BP reasons even while the whole question is N/A, so un-marking it restores them.
-    answer.choices_not_applicable = {code: choices_na[code] for code in codes if code in choices_na}
-    answer.notes = notes
+    # Per-BP reasons are kept even while the whole question is N/A, so un-marking it restores them.
+    for key, value in wanted.items():
+        setattr(answer, key, value)
     state = answer_state(answer, codes)
     answer.risk = question_risk(spec, state)
     answer.version += 1
     answer.updated_by = actor
     answer.save()
-    after = answer_snapshot(answer)
-    if {k: v for k, v in before.items() if k != "version"} != {k: v for k, v in after.items() if k != "version"}:
-        audit_record(
-            actor=actor,
-            action="answer.update",
-            obj=answer,
-            object_repr=f"{review.workload.name} {question.code}",
-            workload_id=review.workload_id,
-            before=before,
-            after=after,
-        )
+    audit_record(
+        actor=actor,
+        action="answer.update",
+        obj=answer,
+        object_repr=f"{review.workload.name} {question.code}",
+        workload_id=review.workload_id,
+        before=before,
+        after=answer_snapshot(answer),
+    )
     items_sync(review=review, question=question, state=state, actor=actor)
     return answer
 
@@ -197,8 +202,16 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
         item = items.get(code)
         if code in missing:
             if item is None:
-                item = ImprovementItem.objects.create(workload_id=review.workload_id, lens_id=review.lens_id, bp_code=code)
-                audit_record(actor=actor, action="item.open", obj=item, workload_id=review.workload_id, after={"status": item.status})
+                item = ImprovementItem.objects.create(
+                    workload_id=review.workload_id, lens_id=review.lens_id, bp_code=code
+                )
+                audit_record(
+                    actor=actor,
+                    action="item.open",
+                    obj=item,
+                    workload_id=review.workload_id,
+                    after={"status": item.status},
+                )
             elif not item.is_active or item.status == ItemStatus.DONE:
                 before = {"status": item.status, "is_active": item.is_active}
                 item.is_active = True
@@ -230,4 +243,12 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
             )
 
 
-__all__ = ["AnswerConflict", "Risk", "answer_record", "answer_snapshot", "answer_state", "items_sync", "review_start"]
+__all__ = [
+    "AnswerConflict",
+    "Risk",
+    "answer_record",
+    "answer_snapshot",
+    "answer_state",
+    "items_sync",
+    "review_start",
+]

@@ -1,10 +1,21 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Web routes. Each area keeps its own `urlpatterns` next to its views, so areas never edit a shared list."""
+
+from django.urls import include, path
 
 from . import home
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("reviewapp.views.accounts")),
+    path("", include("reviewapp.views.ops")),
+    path("teams/", include("reviewapp.views.teams")),
+    path("workloads/", include("reviewapp.views.workloads")),
+    path("reviews/", include("reviewapp.views.reviews")),
+    path("reviews/", include("reviewapp.views.watool")),
+    path("", include("reviewapp.views.plan")),
+    path("", include("reviewapp.views.reports")),
+    path("dashboard/", include("reviewapp.views.dashboard")),
+    path("", include("checks.urls")),
+    path("api/", include("reviewapp.api.urls")),
+    path("tokens/", include("reviewapp.views.tokens")),
 ]

@@ -37,7 +37,10 @@ def test_all_high_and_medium_selected_is_no_risk_even_without_the_low_one(review
 def test_marking_the_missing_high_bp_not_applicable_drops_it(review, owner):
     codes = list(question(review, "SEC9").best_practices.values_list("code", flat=True))
     answer = record(
-        review, owner, "SEC9", selected=[c for c in codes if c != "SEC09-BP01"],
+        review,
+        owner,
+        "SEC9",
+        selected=[c for c in codes if c != "SEC09-BP01"],
         choices_not_applicable={"SEC09-BP01": "ARCHITECTURE_CONSTRAINTS"},
     )
     assert answer.risk == "NONE"
@@ -46,7 +49,12 @@ def test_marking_the_missing_high_bp_not_applicable_drops_it(review, owner):
 def test_none_of_these_is_high_and_puts_every_bp_on_the_plan(review, owner):
     assert record(review, owner, "SEC4", none_of_these=True).risk == "HIGH"
     items = ImprovementItem.objects.filter(workload=review.workload, is_active=True)
-    assert set(items.values_list("bp_code", flat=True)) == {"SEC04-BP01", "SEC04-BP02", "SEC04-BP03", "SEC04-BP04"}
+    assert set(items.values_list("bp_code", flat=True)) == {
+        "SEC04-BP01",
+        "SEC04-BP02",
+        "SEC04-BP03",
+        "SEC04-BP04",
+    }
 
 
 def test_a_question_that_does_not_apply_needs_a_reason(review, owner):
@@ -58,7 +66,9 @@ def test_a_question_that_does_not_apply_needs_a_reason(review, owner):
 
 def test_a_stale_save_is_refused_and_the_first_save_survives(review, owner, contributor):
     q = question(review, "SEC2")
-    answer_record(review=review, question=q, actor=owner, base_version=1, selected=["SEC02-BP01"], notes="mine")
+    answer_record(
+        review=review, question=q, actor=owner, base_version=1, selected=["SEC02-BP01"], notes="mine"
+    )
     with pytest.raises(AnswerConflict) as conflict:
         answer_record(review=review, question=q, actor=contributor, base_version=1, selected=["SEC02-BP02"])
     assert conflict.value.current.notes == "mine"

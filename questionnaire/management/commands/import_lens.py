@@ -23,7 +23,9 @@ def read_lens_text(path: Path) -> str:
 
 
 class Command(BaseCommand):
-    help = "Import an AWS custom-lens JSON file (schemaVersion 2021-11-01); the same content again is a no-op."
+    help = (
+        "Import an AWS custom-lens JSON file (schemaVersion 2021-11-01); the same content again is a no-op."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="the custom-lens JSON file")

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             password = self._demo_user()
             user = User.objects.get(username=DEMO_USERNAME)
-            team = Team.objects.filter(name__iexact="Demo team").first() or team_create(name="Demo team", actor=user)
+            team = Team.objects.filter(name__iexact="Demo team").first() or team_create(
+                name="Demo team", actor=user
+            )
             workload = Workload.objects.filter(team=team, name__iexact="Demo web shop").first()
             if workload is None:
                 workload = workload_create(
@@ -35,7 +37,7 @@ class Command(BaseCommand):
                     review_owner="demo@example.test",
                     aws_regions=["eu-west-1", "us-east-1"],
                     account_ids=["123456789012"],
-                    industry="Retail",
+                    industry="Retail and wholesale",
                 )
             if not workload.reviews.exists():
                 review_start(workload=workload, actor=user)
@@ -51,7 +53,9 @@ class Command(BaseCommand):
         user = User.objects.filter(username=DEMO_USERNAME).first()
         if user is None:
             # An architect who owns the demo team: the role most users of the product have.
-            user = User(username=DEMO_USERNAME, email="demo@example.test", first_name="Demo", last_name="Architect")
+            user = User(
+                username=DEMO_USERNAME, email="demo@example.test", first_name="Demo", last_name="Architect"
+            )
         user.set_password(password)
         user.save()
         return password
