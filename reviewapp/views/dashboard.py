@@ -3,6 +3,7 @@ workloads. Any signed-in user may open them: each shows only what access.py lets
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -14,6 +15,8 @@ from ..forms_plan import DashboardFilterForm
 from ..models import ImprovementItem, User
 from ..selectors import WORK_LEFT, dashboard_rows, dashboard_totals, my_items, workload_plan_rows
 from .plan.exports import FORMATS, export_response
+
+DASHBOARD_PAGE_SIZE = 100
 
 
 def _filter_form(request: HttpRequest) -> DashboardFilterForm:
@@ -34,17 +37,27 @@ def _filter_form(request: HttpRequest) -> DashboardFilterForm:
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     rows = dashboard_rows(request.user, form.filters())
+    # Totals cover every visible workload; only the table is paged, since rendering rows is what costs.
+    page = Paginator(rows, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "dashboard/dashboard.html",
         {
             "form": form,
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "page_query": _without_page(request),
             "totals": dashboard_totals(rows),
             "filtered": bool(form.is_bound and any(form.data.get(name) for name in form.fields)),
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @require_GET

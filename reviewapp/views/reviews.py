@@ -26,6 +26,7 @@ from ..models import Answer, NotApplicableReason
 from ..selectors import lens_upgrade_available
 from ..selectors_review import question_neighbours, review_summary
 from ..services import AnswerConflict, answer_record, review_start
+from ..specs import version_specs
 
 
 @dataclass
@@ -100,14 +101,18 @@ def overview(request: HttpRequest, review_id) -> HttpResponse:
     return render(request, "reviews/overview.html", context)
 
 
-def _question_context(request: HttpRequest, review, question: Question, draft: Draft, **extra) -> dict:
+def _question_context(
+    request: HttpRequest, review, question: Question, draft: Draft, *, full: bool = True, **extra
+) -> dict:
+    """Everything the question page shows; `full=False` for the htmx save response, which only swaps the
+    status, the risk badge and the question list (no best practices or evidence to load)."""
     summary = review_summary(review)
     previous, following = question_neighbours(summary.rows, question.code)
     row = next(row for row in summary.rows if row.code == question.code)
     areas: dict[str, list] = {}
     for item in summary.rows:
         areas.setdefault(item.area, []).append(item)
-    evidence = evidence_by_bp(review.workload)
+    evidence = evidence_by_bp(review.workload) if full else {}
     return {
         "review": review,
         "workload": review.workload,
@@ -119,7 +124,7 @@ def _question_context(request: HttpRequest, review, question: Question, draft: D
                 "na": draft.choices_na.get(bp.code, ""),
                 "evidence": evidence.get(bp.code),
             }
-            for bp in question.best_practices.order_by("order")
+            for bp in (question.best_practices.order_by("order") if full else ())
         ],
         "draft": draft,
         "row": row,
@@ -149,13 +154,14 @@ def question_page(request: HttpRequest, review_id, question_code: str) -> HttpRe
     action = Action.EDIT if request.method == "POST" else Action.VIEW
     review = get_review_for_user(request.user, review_id, action)
     question = _question(review, question_code)
-    answer = Answer.objects.select_related("updated_by").get(review=review, question=question)
     if request.method == "GET":
-        return render(
-            request, "reviews/question.html", _question_context(request, review, question, Draft.of(answer))
-        )
+        answer = Answer.objects.get(review=review, question=question)
+        context = _question_context(request, review, question, Draft.of(answer))
+        return render(request, "reviews/question.html", context)
 
-    codes = list(question.best_practices.order_by("order").values_list("code", flat=True))
+    codes = [
+        choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
+    ]
     draft = Draft.parse(request.POST, codes)
     is_htmx = request.headers.get("HX-Request") == "true"
     try:
@@ -184,8 +190,10 @@ def question_page(request: HttpRequest, review_id, question_code: str) -> HttpRe
         return render(request, template, context, status=200 if is_htmx else 400)
 
     go = request.POST.get("go")
-    previous, following = question_neighbours(review_summary(review).rows, question.code)
-    target = {"next": following, "previous": previous}.get(go or "")
+    target = None
+    if go in ("next", "previous"):
+        previous, following = question_neighbours(review_summary(review).rows, question.code)
+        target = following if go == "next" else previous
     if go == "overview":
         url = reverse("review_overview", kwargs={"review_id": review.pk})
     elif target:
@@ -197,7 +205,9 @@ def question_page(request: HttpRequest, review_id, question_code: str) -> HttpRe
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
             return response
-        context = _question_context(request, review, question, Draft.of(saved), saved=True, oob=True)
+        context = _question_context(
+            request, review, question, Draft.of(saved), full=False, saved=True, oob=True
+        )
         return render(request, "reviews/_save_status.html", context)
     messages.success(request, f"{question.code} saved.")
     return redirect(

@@ -143,3 +143,15 @@ def test_the_export_across_workloads_holds_only_visible_filtered_plans(client, o
     everything = login(client, lead).get(reverse("plan_export", kwargs={"fmt": "csv"}))
     assert b"Hidden" in everything.content
     assert client.get(reverse("plan_export", kwargs={"fmt": "json"})).status_code == 404
+
+
+def test_the_table_is_paged_but_the_totals_count_every_workload(client, owner, lead, team, monkeypatch):
+    monkeypatch.setattr("reviewapp.views.dashboard.DASHBOARD_PAGE_SIZE", 2)
+    for name in ["Alpha", "Bravo", "Charlie"]:
+        make(team, owner, name)
+    first = login(client, lead).get(DASHBOARD, {"environment": "PRODUCTION"})
+    assert names(first) == ["Alpha", "Bravo"]
+    assert first.context["totals"].workloads == 3
+    page = first.content.decode()
+    assert "Workloads 1–2 of 3" in page and "environment=PRODUCTION&amp;page=2" in page
+    assert names(client.get(DASHBOARD, {"environment": "PRODUCTION", "page": 2})) == ["Charlie"]
