@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from questionnaire.models import BestPractice
+from questionnaire.models import BestPractice, LensVersion
 
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, Milestone, Review, User, Workload
@@ -38,10 +39,8 @@ def snapshot_sha256(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(snapshot)).hexdigest()
 
 
-def review_snapshot(review: Review, *, name: str, created_at: datetime | None = None) -> dict[str, Any]:
-    """The review as it stands: what a milestone freezes, and the "now" of a comparison. Three queries."""
-    created_at = created_at or timezone.now()
-    version = review.lens_version
+def catalogue_practices(version: LensVersion) -> dict[int, list[dict[str, str]]]:
+    """Best practices per question id, as snapshots list them (one query)."""
     practices: dict[int, list[dict[str, str]]] = {}
     for bp in (
         BestPractice.objects.filter(question__lens_version_id=version.pk)
@@ -49,41 +48,37 @@ def review_snapshot(review: Review, *, name: str, created_at: datetime | None = 
         .values("question_id", "code", "title", "level")
     ):
         practices.setdefault(bp.pop("question_id"), []).append(bp)
-    questions = []
-    for answer in Answer.objects.filter(review=review).select_related("question").order_by("question__order"):
-        question = answer.question
-        questions.append(
-            {
-                "code": question.code,
-                "title": question.title,
-                "area": question.area,
-                "risk": answer.risk,
-                "is_applicable": answer.is_applicable,
-                "reason": answer.reason,
-                "none_of_these": answer.none_of_these,
-                "selected": list(answer.selected),
-                "not_applicable": dict(answer.choices_not_applicable),
-                "notes": answer.notes,
-                "best_practices": practices.get(question.pk, []),
-            }
-        )
-    items = [
+    return practices
+
+
+def snapshot_from_rows(
+    review: Review,
+    answers: Iterable[Answer],
+    items: Iterable[ImprovementItem],
+    practices: dict[int, list[dict[str, str]]],
+    name: str,
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The snapshot of already loaded rows, without a query (seed_demo builds thousands this way).
+
+    `answers` in question order with their questions loaded; `items` with their owners loaded.
+    """
+    version = review.lens_version
+    questions = [
         {
-            "bp_code": item.bp_code,
-            "status": item.status,
-            "is_active": item.is_active,
-            "owner": item.owner.get_username() if item.owner_id else None,
-            "due_date": item.due_date.isoformat() if item.due_date else None,
-            "ticket_url": item.ticket_url,
-            "notes": item.notes,
-            "acceptance_justification": item.acceptance_justification,
-            "acceptance_expires_on": item.acceptance_expires_on.isoformat()
-            if item.acceptance_expires_on
-            else None,
+            "code": answer.question.code,
+            "title": answer.question.title,
+            "area": answer.question.area,
+            "risk": str(answer.risk),
+            "is_applicable": answer.is_applicable,
+            "reason": answer.reason,
+            "none_of_these": answer.none_of_these,
+            "selected": list(answer.selected),
+            "not_applicable": dict(answer.choices_not_applicable),
+            "notes": answer.notes,
+            "best_practices": [dict(bp) for bp in practices.get(answer.question_id, [])],
         }
-        for item in ImprovementItem.objects.filter(workload_id=review.workload_id, lens_id=review.lens_id)
-        .select_related("owner")
-        .order_by("bp_code")
+        for answer in answers
     ]
     return {
         "format": SNAPSHOT_FORMAT,
@@ -99,8 +94,39 @@ def review_snapshot(review: Review, *, name: str, created_at: datetime | None = 
         },
         "counts": RiskCounts.of(question["risk"] for question in questions).as_dict(),
         "questions": questions,
-        "items": items,
+        "items": [
+            {
+                "bp_code": item.bp_code,
+                "status": str(item.status),
+                "is_active": item.is_active,
+                "owner": item.owner.get_username() if item.owner_id else None,
+                "due_date": item.due_date.isoformat() if item.due_date else None,
+                "ticket_url": item.ticket_url,
+                "notes": item.notes,
+                "acceptance_justification": item.acceptance_justification,
+                "acceptance_expires_on": item.acceptance_expires_on.isoformat()
+                if item.acceptance_expires_on
+                else None,
+            }
+            for item in sorted(items, key=lambda item: item.bp_code)
+        ],
     }
+
+
+def review_snapshot(review: Review, *, name: str, created_at: datetime | None = None) -> dict[str, Any]:
+    """The review as it stands: what a milestone freezes, and the "now" of a comparison. Three queries."""
+    answers = Answer.objects.filter(review=review).select_related("question").order_by("question__order")
+    items = ImprovementItem.objects.filter(
+        workload_id=review.workload_id, lens_id=review.lens_id
+    ).select_related("owner")
+    return snapshot_from_rows(
+        review,
+        answers,
+        items,
+        catalogue_practices(review.lens_version),
+        name,
+        created_at or timezone.now(),
+    )
 
 
 def _clean_name(workload: Workload, name: str) -> str:

@@ -8,7 +8,8 @@ workloads take seconds, but everything the services would derive is derived by t
 - each review is answered in three rounds (a first review, a follow-up, today), and after every round each
   question's improvement items move exactly as `services.answers.items_sync` moves them (created OPEN,
   resolved as DONE when adopted, withdrawn when not applicable, reopened when dropped again);
-- the first two rounds are frozen as milestones: `snapshot_of` builds, from the rows in memory, exactly what
+- the first two rounds are frozen as milestones: `snapshot_of` (the milestone service's snapshot_from_rows) builds,
+  from the rows in memory, exactly what
   `services.milestones.review_snapshot` would read back (a test holds the two equal), hashed with
   `snapshot_sha256` as `milestone_create` does.
 
@@ -31,7 +32,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from questionnaire.models import BestPractice, Lens, LensVersion, Question
+from questionnaire.models import Lens, LensVersion, Question
 from reviewapp.audit import audit_record
 from reviewapp.models import (
     Answer,
@@ -47,9 +48,12 @@ from reviewapp.models import (
     User,
     Workload,
 )
-from reviewapp.risk import AnswerState, Level, QuestionSpec, RiskCounts, missing_choices, question_risk
+from reviewapp.risk import AnswerState, Level, QuestionSpec, missing_choices, question_risk
 from reviewapp.services.answers import answer_state
-from reviewapp.services.milestones import SNAPSHOT_FORMAT, snapshot_sha256
+
+# Snapshots are built by the milestone service from the rows seeded in memory, so the format has one home.
+from reviewapp.services.milestones import catalogue_practices, snapshot_sha256
+from reviewapp.services.milestones import snapshot_from_rows as snapshot_of
 from reviewapp.specs import version_specs
 
 BATCH = 2000
@@ -438,78 +442,3 @@ class Seeder:
             sha256=snapshot_sha256(snapshot),
             created_by=entry.team.owner,
         )
-
-
-def catalogue_practices(version: LensVersion) -> dict[int, list[dict[str, str]]]:
-    """Best practices per question id as milestone snapshots list them (one query)."""
-    practices: dict[int, list[dict[str, str]]] = {}
-    for bp in (
-        BestPractice.objects.filter(question__lens_version_id=version.pk)
-        .order_by("question__order", "order")
-        .values("question_id", "code", "title", "level")
-    ):
-        practices.setdefault(bp.pop("question_id"), []).append(bp)
-    return practices
-
-
-def snapshot_of(
-    review: Review,
-    answers: list[Answer],
-    items: list[ImprovementItem],
-    practices: dict[int, list[dict[str, str]]],
-    name: str,
-    created_at: datetime,
-) -> dict[str, Any]:
-    """What services.milestones.review_snapshot returns for these rows, built without a query.
-
-    `answers` in question order, each with its question loaded. tests/reviewapp/test_seed_demo.py checks that
-    it equals review_snapshot for the same rows, so a change to the milestone format cannot slip past it.
-    """
-    version = review.lens_version
-    questions = [
-        {
-            "code": answer.question.code,
-            "title": answer.question.title,
-            "area": answer.question.area,
-            "risk": str(answer.risk),
-            "is_applicable": answer.is_applicable,
-            "reason": answer.reason,
-            "none_of_these": answer.none_of_these,
-            "selected": list(answer.selected),
-            "not_applicable": dict(answer.choices_not_applicable),
-            "notes": answer.notes,
-            "best_practices": [dict(bp) for bp in practices.get(answer.question_id, [])],
-        }
-        for answer in answers
-    ]
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "name": name,
-        "created_at": created_at.isoformat(),
-        "workload": {"id": str(review.workload_id), "name": review.workload.name},
-        "review": str(review.pk),
-        "lens": {
-            "slug": review.lens.slug,
-            "name": version.name,
-            "version": version.number,
-            "label": version.label,
-        },
-        "counts": RiskCounts.of(question["risk"] for question in questions).as_dict(),
-        "questions": questions,
-        "items": [
-            {
-                "bp_code": item.bp_code,
-                "status": str(item.status),
-                "is_active": item.is_active,
-                "owner": item.owner.get_username() if item.owner_id else None,
-                "due_date": item.due_date.isoformat() if item.due_date else None,
-                "ticket_url": item.ticket_url,
-                "notes": item.notes,
-                "acceptance_justification": item.acceptance_justification,
-                "acceptance_expires_on": item.acceptance_expires_on.isoformat()
-                if item.acceptance_expires_on
-                else None,
-            }
-            for item in sorted(items, key=lambda item: item.bp_code)
-        ],
-    }
