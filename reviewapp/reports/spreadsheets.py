@@ -1,7 +1,7 @@
 """The improvement plan of one review as CSV or XLSX, for now or for a milestone.
 
-The columns, the formula neutralising (lib/csvcells.safe_cell) and the file writers are the improvement plan's
-own (views/plan/exports.py), so a plan exported here and one exported from the plan page are the same file.
+The columns, the formula neutralising (lib/csvcells.safe_cell) and the file writers live in reports/sheets.py,
+which the plan page uses too, so a plan exported here and one exported from the plan page are the same file.
 A milestone's plan is built from its snapshot, in the same order and columns.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from ..models import Milestone, Review
 from ..selectors import PlanFilters, improvement_plan
-from ..views.plan.exports import HEADER, XLSX_CONTENT_TYPE, csv_bytes, plan_table, xlsx_bytes
 from .content import plan_from_snapshot, status_label
+from .sheets import HEADER, XLSX_CONTENT_TYPE, csv_bytes, plan_table, xlsx_bytes
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE}
 
