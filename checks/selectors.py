@@ -85,7 +85,8 @@ def latest_usable_run(workload: Workload | Any) -> EvidenceRun | None:
     )
 
 
-def _summaries(run: EvidenceRun) -> dict[str, BpEvidence]:
+def run_summaries(run: EvidenceRun) -> dict[str, BpEvidence]:
+    """{BP code: summary} of one run; the reports use it to show evidence as it stood at a milestone."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     checks: dict[str, set[str]] = defaultdict(set)
     rows = (
@@ -118,7 +119,7 @@ def _summaries(run: EvidenceRun) -> dict[str, BpEvidence]:
 def evidence_by_bp(workload: Workload | Any) -> dict[str, BpEvidence]:
     """{BP code: summary} from the latest finished run; empty when there is none. Two queries."""
     run = latest_usable_run(workload)
-    return _summaries(run) if run is not None else {}
+    return run_summaries(run) if run is not None else {}
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def bp_drilldown(workload: Workload, bp_code: str, *, limit: int = 500) -> BpDri
     if run is None:
         return drilldown
     drilldown.run = run
-    drilldown.summary = _summaries(run).get(bp_code)
+    drilldown.summary = run_summaries(run).get(bp_code)
     if drilldown.summary is None:
         return drilldown
     findings = Finding.objects.filter(run=run, check_id__in=drilldown.summary.check_ids).order_by(

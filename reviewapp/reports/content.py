@@ -251,7 +251,7 @@ def _evidence(workload_id: Any, as_of: datetime | None) -> dict[str, EvidenceNot
             .first()
         )
         # checks.selectors summarises only the latest run publicly; a milestone needs the run of its day.
-        summaries = evidence._summaries(run) if run is not None else {}
+        summaries = evidence.run_summaries(run) if run is not None else {}
         reference = as_of
     return {
         code: EvidenceNote(
