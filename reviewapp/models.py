@@ -190,6 +190,10 @@ class ItemStatus(models.TextChoices):
     RISK_ACCEPTED = "RISK_ACCEPTED", "Risk accepted"
 
 
+# Statuses that still mean work for someone: the plan, the dashboard, reminders and reports count these.
+WORK_LEFT = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS)
+
+
 class ImprovementItem(models.Model):
     """Tracking state of one missing best practice of a workload; kept (never deleted) when the BP is adopted."""
 

@@ -12,7 +12,7 @@ from questionnaire.models import Lens, Question
 
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, ItemStatus, NotApplicableReason, Review, User, Workload
-from ..risk import AnswerState, Risk, missing_choices, question_risk
+from ..risk import AnswerState, answer_state, missing_choices, question_risk
 from ..specs import version_specs
 
 
@@ -22,19 +22,6 @@ class AnswerConflict(Exception):
     def __init__(self, current: Answer) -> None:
         super().__init__(f"answer {current.pk} is at version {current.version}")
         self.current = current
-
-
-def answer_state(answer: Answer, choice_codes: Iterable[str] = ()) -> AnswerState:
-    selected = frozenset(answer.selected)
-    not_applicable = frozenset(answer.choices_not_applicable)
-    every_choice_na = bool(not_applicable) and not_applicable >= frozenset(choice_codes)
-    return AnswerState(
-        answered=bool(selected) or answer.none_of_these or not answer.is_applicable or every_choice_na,
-        question_not_applicable=not answer.is_applicable,
-        none_of_these=answer.none_of_these,
-        selected=selected,
-        choices_not_applicable=not_applicable,
-    )
 
 
 def answer_snapshot(answer: Answer) -> dict:
@@ -245,10 +232,8 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
 
 __all__ = [
     "AnswerConflict",
-    "Risk",
     "answer_record",
     "answer_snapshot",
-    "answer_state",
     "items_sync",
     "review_start",
 ]

@@ -23,8 +23,7 @@ from questionnaire.models import Question
 from ..access import Action, get_review_for_user, get_workload_for_user, may
 from ..lib.charts import area_risk_chart
 from ..models import Answer, NotApplicableReason
-from ..selectors import lens_upgrade_available
-from ..selectors_review import question_neighbours, review_summary
+from ..selectors import lens_upgrade_available, question_neighbours, review_summary
 from ..services import AnswerConflict, answer_record, review_start
 from ..specs import version_specs
 

@@ -21,7 +21,7 @@ from ..access import Action, get_workload_for_user, may, teams_writable_by
 from ..forms import WorkloadFilterForm, WorkloadForm, add_service_errors
 from ..lib.aws_regions import region_label
 from ..models import AuditEvent, Role
-from ..selectors_workloads import review_rows, team_choices, workload_rows
+from ..selectors import review_rows, team_choices, workload_rows
 from ..services import workload_create as create_workload
 from ..services import workload_set_archived, workload_update
 

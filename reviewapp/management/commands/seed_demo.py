@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from questionnaire.models import Lens, LensVersion, Question
+from questionnaire.rating import Level, QuestionSpec
 from reviewapp.audit import audit_record
 from reviewapp.models import (
     Answer,
@@ -48,8 +49,7 @@ from reviewapp.models import (
     User,
     Workload,
 )
-from reviewapp.risk import AnswerState, Level, QuestionSpec, missing_choices, question_risk
-from reviewapp.services.answers import answer_state
+from reviewapp.risk import AnswerState, answer_state, missing_choices, question_risk
 
 # Snapshots are built by the milestone service from the rows seeded in memory, so the format has one home.
 from reviewapp.services.milestones import catalogue_practices, snapshot_sha256
