@@ -88,12 +88,9 @@
   }
 
   // A download does not leave the page, so a disabled button would stay disabled: fetch the file instead and
-  // hand it to the browser when it is complete.
-  function download(form, submitter, text) {
-    var action = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action");
-    var url = new URL(action, window.location.href);
-    new FormData(form).forEach(function (value, key) { url.searchParams.set(key, value); });
-    setBusy(form, text);
+  // hand it to the browser when it is complete. `owner` is the form (or the link) that shows the progress.
+  function download(owner, url, text, busy) {
+    busy(text);
     fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("the server answered " + response.status);
@@ -105,15 +102,37 @@
           link.click();
           link.remove();
           setTimeout(function () { URL.revokeObjectURL(link.href); }, 60000);
-          setBusy(form, "");
-          busyNote(form).textContent = "Downloaded " + link.download + ".";
+          busy("");
+          busyNote(owner).textContent = "Downloaded " + link.download + ".";
         });
       })
       .catch(function (error) {
-        setBusy(form, "");
-        busyNote(form).textContent = "The file could not be made (" + error.message + "). Try again.";
+        busy("");
+        busyNote(owner).textContent = "The file could not be made (" + error.message + "). Try again.";
       });
   }
+
+  function formUrl(form, submitter) {
+    var action = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action");
+    var url = new URL(action, window.location.href);
+    new FormData(form).forEach(function (value, key) { url.searchParams.set(key, value); });
+    return url;
+  }
+
+  // Download links (a[data-download]) get the same treatment; their note goes right after them.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-download]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    if (link.getAttribute("aria-disabled") === "true") return;
+    download(link.parentNode, link.href, link.dataset.busy, function (text) {
+      link.setAttribute("aria-disabled", text ? "true" : "false");
+      link.classList.toggle("is-disabled", !!text);
+      var note = busyNote(link.parentNode);
+      note.textContent = text;
+      note.classList.toggle("is-busy", !!text);
+    });
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -121,7 +140,7 @@
     var text = (event.submitter && event.submitter.dataset.busy) || form.dataset.busy || "Working…";
     if (form.hasAttribute("data-download")) {
       event.preventDefault();
-      download(form, event.submitter, text);
+      download(form, formUrl(form, event.submitter), text, function (busy) { setBusy(form, busy); });
       return;
     }
     // After the submit: disabling the clicked button now would drop its name and value from the request.
