@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from questionnaire.models import Question
 from reviewapp.audit import audit_record
+from reviewapp.lib import background
 from reviewapp.models import Review, User, Workload
 
 from .aws import known_regions
@@ -184,8 +185,7 @@ def _enqueue(run_id: Any, task_ids: list[int]) -> None:
     from .tasks import run_task
 
     try:
-        for task_id in task_ids:
-            run_task.apply_async(args=[task_id], retry=True, retry_policy=PUBLISH_RETRY)
+        background.enqueue(run_task, [[task_id] for task_id in task_ids], retry_policy=PUBLISH_RETRY)
     except Exception as exc:
         # Whatever was published will find the run failed and do nothing.
         logger.exception("could not enqueue evidence run %s", run_id)

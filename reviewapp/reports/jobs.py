@@ -1,9 +1,9 @@
 """Reports made in the background: request one, let a worker render it, download it when it is ready.
 
 With Redis configured, `report_request` stores a QUEUED ReportJob and, once the transaction commits, queues
-the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default Celery runs
-eagerly, so the same call renders in-process and the job is DONE when the request returns. State lives in the
-ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
+the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default (no broker)
+the same task runs in a background thread of the web process (lib/background.py) and the page polls the job.
+State lives in the ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
 QueueUnavailable before anything is written.
 
 The web page (views/reports.py), the CLI (export_review, through `report_file`) and the API use this module.
@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ..audit import audit_record
+from ..lib import background
 from ..models import Milestone, ReportJob, Review, User
 from .errors import QueueUnavailable, ReportError
 from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
@@ -102,7 +103,7 @@ def _enqueue(job_id: Any) -> None:
     from ..tasks import render_report
 
     try:
-        render_report.apply_async(args=[str(job_id)], retry=True, retry_policy=PUBLISH_RETRY)
+        background.enqueue(render_report, [[str(job_id)]], retry_policy=PUBLISH_RETRY)
     except Exception as exc:
         logger.exception("could not queue report %s", job_id)
         ReportJob.objects.filter(pk=job_id, state=ReportJob.State.QUEUED).update(

@@ -137,7 +137,9 @@ def _question_context(
         areas.setdefault(item.area, []).append(item)
     evidence = evidence_by_bp(review.workload) if full else {}
     reasons = dict(NotApplicableReason.choices)
-    codes = [choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices]
+    codes = [
+        choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
+    ]
     theirs = extra.get("theirs")
     return {
         "review": review,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -75,7 +76,9 @@ class Held:
 
 
 def busy_moments(page) -> list[dict]:
-    return [json.loads(entry) for entry in json.loads(page.evaluate("sessionStorage.getItem('busy') || '[]'"))]
+    return [
+        json.loads(entry) for entry in json.loads(page.evaluate("sessionStorage.getItem('busy') || '[]'"))
+    ]
 
 
 def test_a_pdf_shows_progress_and_prints_chinese_arabic_and_emoji(page, owner, review):
@@ -92,7 +95,7 @@ def test_a_pdf_shows_progress_and_prints_chinese_arabic_and_emoji(page, owner, r
     expect(page.locator(".messages")).to_contain_text("ready to download")
     with page.expect_download() as download:
         page.locator("#report-jobs").get_by_role("link", name="Download").first.click()
-    pdf = open(download.value.path(), "rb").read()
+    pdf = Path(download.value.path()).read_bytes()
     drawn = fonts_drawing(pdf, WORLD_TEXT.replace(" ", ""))
     assert set(drawn) == set(WORLD_TEXT.replace(" ", "")), drawn
     assert "CJK" in drawn["安"] and "Emoji" in drawn["🚀"], drawn
@@ -127,6 +130,8 @@ def test_collecting_evidence_shows_progress_and_cannot_be_clicked_twice(page, ow
     page.add_init_script(BUSY_RECORDER)
     page.goto(reverse("evidence_home", kwargs={"workload_id": review.workload_id}))
     # Only the waiting state is under test here: the request is answered by the test, no AWS call is made.
-    page.route("**/evidence/collect/", lambda route: route.fulfill(status=303, headers={"Location": page.url}))
+    page.route(
+        "**/evidence/collect/", lambda route: route.fulfill(status=303, headers={"Location": page.url})
+    )
     page.get_by_role("button", name="Collect evidence").click()
     assert {"note": "Starting the collection…", "disabled": ["Collect evidence"]} in busy_moments(page)

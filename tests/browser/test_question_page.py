@@ -73,7 +73,9 @@ def test_a_refused_save_is_shown_in_view_and_stays_red_until_fixed(page, owner, 
     assert (answer.is_applicable, answer.selected) == (True, ["SEC03-BP01"])
 
 
-def test_without_javascript_the_page_promises_no_autosave_and_saves_on_save(browser, live_server, owner, review):
+def test_without_javascript_the_page_promises_no_autosave_and_saves_on_save(
+    browser, live_server, owner, review
+):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
     try:
@@ -81,7 +83,9 @@ def test_without_javascript_the_page_promises_no_autosave_and_saves_on_save(brow
         page.goto(question_url(review, "SEC1"))
         expect(page.locator("#save-status .no-js-only")).to_have_text("Press Save to keep your changes.")
         expect(page.locator("#save-status .js-only")).to_be_hidden()
-        expect(page.locator(".savebar")).to_contain_text("Changes are kept only when you press a Save button.")
+        expect(page.locator(".savebar")).to_contain_text(
+            "Changes are kept only when you press a Save button."
+        )
         expect(page.get_by_text("saved as you go")).to_be_hidden()
         expect(page.locator(".savebar .keys.js-only")).to_be_hidden()
         page.check("#pick-SEC01-BP01")
@@ -223,4 +227,3 @@ def test_the_question_plan_and_dashboard_pages_pass_axe(page, owner, review):
         page.goto(url)
         expect(page.locator("h1").first).to_contain_text(heading)
         assert axe_violations(page) == [], url
-

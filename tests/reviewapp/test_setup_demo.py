@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from io import StringIO
 from pathlib import Path
@@ -34,8 +35,11 @@ def test_it_prints_the_address_make_run_serves_and_the_login(lens):
     ],
 )
 def test_make_run_passes_host_and_port_to_the_server_and_the_hint(args, url, serve):
-    plan = subprocess.run(  # noqa: S603 - fixed arguments, a dry run (-n) that executes nothing
-        ["make", "-n", "-s", "run", *args], cwd=ROOT, capture_output=True, text=True, check=True  # noqa: S607
+    make = shutil.which("make")
+    assert make, "make is needed to run the README's commands"
+    # A dry run (-n): make prints the commands of `run` and executes nothing.
+    plan = subprocess.run(  # noqa: S603 - fixed arguments
+        [make, "-n", "-s", "run", *args], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert f"setup_demo --url {url}" in plan
     assert f"demo_evidence --serve {serve}" in plan
