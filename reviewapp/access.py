@@ -17,7 +17,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Membership, Review, Role, Team, User, Workload
+from .models import (
+    ImprovementItem,
+    Membership,
+    ReportJob,
+    Review,
+    Role,
+    SavedFilter,
+    Team,
+    User,
+    Workload,
+)
 
 
 class Action(StrEnum):
@@ -26,7 +36,7 @@ class Action(StrEnum):
     EDIT = "edit"
     # Change improvement items: owners, due dates, statuses, accepted risks.
     PLAN = "plan"
-    # Archive the workload, connect AWS accounts, manage the team's members.
+    # Archive the workload, connect AWS accounts or Jira, manage the team's members.
     ADMINISTER = "administer"
 
 
@@ -131,3 +141,58 @@ def may(user: User, obj: Workload | Review | Team, action: Action) -> bool:
         )
         actions = allowed_actions(user, team_id)
     return action in actions
+
+
+# --- Consolidated reports, saved filters and Jira ---------------------------------------------------------------
+
+
+def report_jobs_of(user: User) -> QuerySet[ReportJob]:
+    """The consolidated reports `user` may list: their own. (Admins may open anyone's by id, not list them.)"""
+    if not user.is_authenticated or not user.is_active:
+        return ReportJob.objects.none()
+    return ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=user)
+
+
+def get_report_job_for_user(user: User, job_id: Any) -> ReportJob:
+    """A report job without its file. A review's report follows its review (VIEW); a consolidated report
+    spans many workloads and is seen only by the person who asked for it and by organisation admins."""
+    job = ReportJob.objects.defer("content").filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such report")
+    if job.review_id is not None:
+        get_review_for_user(user, job.review_id)
+        return job
+    if not user.is_authenticated or not user.is_active:
+        raise Http404("No such report")
+    if job.created_by_id != user.pk and not user.is_org_admin:
+        raise Http404("No such report")
+    return job
+
+
+def get_saved_filter_for_user(user: User, filter_id: Any) -> SavedFilter:
+    """Saved dashboard filters are private: only their owner may use or delete one."""
+    saved = (
+        SavedFilter.objects.filter(pk=filter_id, user_id=user.pk).first() if user.is_authenticated else None
+    )
+    if saved is None:
+        raise Http404("No such saved filter")
+    return saved
+
+
+def get_jira_team_for_user(user: User, team_id: Any) -> Team:
+    """A team whose Jira connection `user` may set up or remove: its OWNER (or an organisation admin).
+    Team members who may not manage it get 403; outsiders 404."""
+    return get_team_for_user(user, team_id, Action.ADMINISTER)
+
+
+def get_item_for_user(user: User, item_id: Any, action: Action = Action.VIEW) -> ImprovementItem:
+    """An improvement item with its workload, team and Jira link, authorised on its workload's team."""
+    item = (
+        ImprovementItem.objects.select_related("workload__team", "owner", "jira_link__connection")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such improvement item")
+    item.allowed_actions = item.workload.allowed_actions = _authorise(user, item.workload.team_id, action)
+    return item

@@ -412,6 +412,8 @@ REPORT_RENDER_TIMEOUT = envint("REPORT_RENDER_TIMEOUT", 30, minimum=1)
 REPORT_MAX_BYTES = envint("REPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=100_000)
 REPORT_MAX_TEXT_CHARS = envint("REPORT_MAX_TEXT_CHARS", 400_000, minimum=10_000)
 REPORT_MAX_CONCURRENT = envint("REPORT_MAX_CONCURRENT", 2, minimum=1)
+# The most workloads one consolidated (portfolio) report may cover; a wider choice is refused with a reason.
+CONSOLIDATED_MAX_WORKLOADS = envint("CONSOLIDATED_MAX_WORKLOADS", 2000, minimum=1)
 REPORT_IMPORT_MAX_BYTES = envint("REPORT_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=10_000)
 # WeasyPrint logs every layout step at INFO; keep its warnings (such as a refused URL) and drop the chatter.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}

@@ -7,7 +7,7 @@ review may ask for its reports; a report shows nothing the review pages do not.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..access import get_review_for_user
+from ..access import get_report_job_for_user, get_review_for_user
 from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob, User
 from ..reports.jobs import content_type_of, jobs_of, report_request
@@ -26,7 +26,9 @@ from .schema import ErrorOut
 
 class ReportOut(serializers.Serializer):
     id = serializers.UUIDField()
-    review = serializers.UUIDField(source="review_id")
+    review = serializers.UUIDField(
+        source="review_id", allow_null=True, help_text="Null for a consolidated report."
+    )
     milestone = serializers.UUIDField(source="milestone_id", allow_null=True)
     kind = serializers.ChoiceField(choices=ReportJob.Kind.choices)
     format = serializers.ChoiceField(choices=ReportJob.Format.choices)
@@ -34,6 +36,10 @@ class ReportOut(serializers.Serializer):
     filename = serializers.CharField(help_text="Set once the report is ready.")
     size = serializers.IntegerField(help_text="Bytes, once ready.")
     error = serializers.CharField(help_text="Why it failed; empty otherwise.")
+    progress = serializers.IntegerField(help_text="How far the render has got, in percent.")
+    scope = serializers.JSONField(
+        help_text="Consolidated reports: the filters, the trend's start (since) and a label; {} otherwise."
+    )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     download = serializers.SerializerMethodField(help_text="Where to fetch the file once it is ready.")
@@ -62,6 +68,8 @@ REPORT_EXAMPLE = {
     "filename": "checkout-api-security-review-2025-03-14.pdf",
     "size": 184320,
     "error": "",
+    "progress": 100,
+    "scope": {},
     "created_at": ex.WHEN,
     "finished_at": ex.WHEN,
     "download": f"/api/v1/reports/{ex.REPORT_ID}/download/",
@@ -75,11 +83,10 @@ BINARY_TYPES = [
 
 
 def _job_for(user: User, job_id) -> ReportJob:
-    job = ReportJob.objects.defer("content").filter(pk=job_id).first()
-    if job is None:
-        raise NotFound("No such report")
-    get_review_for_user(user, job.review_id)
-    return job
+    try:
+        return get_report_job_for_user(user, job_id)
+    except Http404 as exc:
+        raise NotFound("No such report") from exc
 
 
 class ReportList(ApiView):

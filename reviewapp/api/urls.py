@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from . import answers, docs, evidence, items, lenses, milestones, reports, reviews, teams, watool, workloads
+from . import (
+    answers,
+    docs,
+    evidence,
+    items,
+    lenses,
+    milestones,
+    portfolio,
+    reports,
+    reviews,
+    teams,
+    watool,
+    workloads,
+)
 
 v1 = [
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
@@ -57,6 +70,17 @@ v1 = [
     path("reviews/<uuid:review_id>/reports/", reports.ReportList.as_view(), name="api_report_list"),
     path("reports/<uuid:job_id>/", reports.ReportDetail.as_view(), name="api_report_detail"),
     path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),
+    path(
+        "consolidated-reports/",
+        portfolio.ConsolidatedReportList.as_view(),
+        name="api_consolidated_report_list",
+    ),
+    path("dashboard-filters/", portfolio.SavedFilterList.as_view(), name="api_saved_filter_list"),
+    path(
+        "dashboard-filters/<uuid:filter_id>/",
+        portfolio.SavedFilterDetail.as_view(),
+        name="api_saved_filter_detail",
+    ),
     path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
     path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
     path("lenses/<slug:slug>/", lenses.LensDetail.as_view(), name="api_lens_detail"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reviews/", include("reviewapp.views.watool")),
     path("", include("reviewapp.views.plan")),
     path("", include("reviewapp.views.reports")),
+    path("", include("reviewapp.views.portfolio")),
     path("dashboard/", include("reviewapp.views.dashboard")),
     path("", include("checks.urls")),
     path("api/", include("reviewapp.api.urls")),
