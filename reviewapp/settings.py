@@ -417,3 +417,15 @@ CONSOLIDATED_MAX_WORKLOADS = envint("CONSOLIDATED_MAX_WORKLOADS", 2000, minimum=
 REPORT_IMPORT_MAX_BYTES = envint("REPORT_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=10_000)
 # WeasyPrint logs every layout step at INFO; keep its warnings (such as a refused URL) and drop the chatter.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
+
+# Improvement items in Jira (reviewapp/jira, docs/jira.md): the timeout of each call to Jira, how often the
+# schedule brings linked issues in step, how many links one scheduled run handles, and the failed attempts after
+# which automatic retries stop (the item shows the error; "Retry" tries again).
+JIRA_TIMEOUT = envint("JIRA_TIMEOUT", 10, minimum=1)
+JIRA_SYNC_INTERVAL = envint("JIRA_SYNC_INTERVAL", 900, minimum=60)
+JIRA_SYNC_BATCH = envint("JIRA_SYNC_BATCH", 200, minimum=1)
+JIRA_MAX_ATTEMPTS = envint("JIRA_MAX_ATTEMPTS", 8, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "jira-sync": {"task": "reviewapp.tasks.jira_sync_due", "schedule": 300.0},
+}
