@@ -322,6 +322,9 @@ SPECTACULAR_SETTINGS = {
         "LensKindEnum": "questionnaire.models.Lens.Kind",
         "ReportKindEnum": "reviewapp.models.ReportJob.Kind",
         "ReportStateEnum": "reviewapp.models.ReportJob.State",
+        "ReportFormatEnum": "reviewapp.models.ReportJob.Format",
+        "DashboardRiskEnum": "reviewapp.api.portfolio.DASHBOARD_RISKS",
+        "ConsolidatedFormatEnum": "reviewapp.api.portfolio.CONSOLIDATED_FORMATS",
     },
 }
 # Personal API tokens: the longest lifetime a user may choose, and the key their stored HMAC uses. The key

@@ -26,11 +26,16 @@ from .reports import REPORT_EXAMPLE, ReportOut
 from .schema import ErrorOut
 
 
+# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: other "risk" and "format" fields have other choices.
+DASHBOARD_RISKS = ["HIGH", "MEDIUM", "NONE", "UNANSWERED", "NOT_REVIEWED"]
+CONSOLIDATED_FORMATS = ["pdf", "xlsx"]
+
+
 class FilterFields(serializers.Serializer):
     team = serializers.UUIDField(required=False, help_text="A team you may see.")
     environment = serializers.ChoiceField(choices=Environment.choices, required=False)
     risk = serializers.ChoiceField(
-        choices=["HIGH", "MEDIUM", "NONE", "UNANSWERED", "NOT_REVIEWED"],
+        choices=DASHBOARD_RISKS,
         required=False,
         help_text="The workload's highest risk.",
     )
@@ -43,7 +48,7 @@ class ConsolidatedIn(FilterFields):
         required=False, help_text="One of your saved filters; used instead of the filter fields."
     )
     since = serializers.DateField(required=False, help_text="Start of the trend; default 180 days ago.")
-    format = serializers.ChoiceField(choices=["pdf", "xlsx"], default="pdf")
+    format = serializers.ChoiceField(choices=CONSOLIDATED_FORMATS, default="pdf")
 
 
 def _form_data(data: dict) -> dict[str, str]:

@@ -9,6 +9,7 @@ from . import (
     docs,
     evidence,
     items,
+    jira,
     lenses,
     milestones,
     portfolio,
@@ -80,6 +81,27 @@ v1 = [
         "dashboard-filters/<uuid:filter_id>/",
         portfolio.SavedFilterDetail.as_view(),
         name="api_saved_filter_detail",
+    ),
+    path("teams/<uuid:team_id>/jira/", jira.TeamJira.as_view(), name="api_team_jira"),
+    path("teams/<uuid:team_id>/jira/test/", jira.TeamJiraTest.as_view(), name="api_team_jira_test"),
+    path("improvement-items/<uuid:item_id>/jira/", jira.ItemJira.as_view(), name="api_item_jira"),
+    *(
+        path(
+            f"improvement-items/<uuid:item_id>/jira/{name}/",
+            jira.ItemJiraAction.as_view(action_name=name),
+            name=f"api_item_jira_{name}",
+        )
+        for name in ("sync", "confirm", "dismiss")
+    ),
+    path(
+        "workloads/<uuid:workload_id>/jira/issues/",
+        jira.WorkloadJiraIssues.as_view(),
+        name="api_workload_jira_issues",
+    ),
+    path(
+        "workloads/<uuid:workload_id>/jira/sync/",
+        jira.WorkloadJiraSync.as_view(),
+        name="api_workload_jira_sync",
     ),
     path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
     path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
