@@ -25,7 +25,6 @@ from .base import ApiView
 from .reports import REPORT_EXAMPLE, ReportOut
 from .schema import ErrorOut
 
-
 # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: other "risk" and "format" fields have other choices.
 DASHBOARD_RISKS = ["HIGH", "MEDIUM", "NONE", "UNANSWERED", "NOT_REVIEWED"]
 CONSOLIDATED_FORMATS = ["pdf", "xlsx"]
