@@ -59,3 +59,15 @@ def item(workload, code):
     from reviewapp.models import ImprovementItem
 
     return ImprovementItem.objects.select_related("workload__team").get(workload=workload, bp_code=code)
+
+
+@pytest.fixture
+def api_client():
+    """A DRF client signed in as a user with a bearer token, as automation calls the API."""
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from tests.api.conftest import as_user
+
+    cache.clear()
+    return lambda user: as_user(APIClient(), user)
