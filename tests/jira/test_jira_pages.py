@@ -170,9 +170,11 @@ def test_the_plan_page_costs_the_same_queries_with_many_jira_links(
     login(client, owner)
     with CaptureQueriesContext(db) as one:
         client.get(plan_page(workload))
-    for target in ImprovementItem.objects.filter(workload=workload, is_active=True)[:6]:
-        JiraLink.objects.create(item=target, connection=connection, issue_key=f"SEC-{target.bp_code[3:5]}{target.bp_code[-1]}",
-                                jira_status="To Do")  # fmt: skip
+    targets = ImprovementItem.objects.filter(workload=workload, is_active=True)[:6]
+    for number, target in enumerate(targets, start=1):
+        JiraLink.objects.create(
+            item=target, connection=connection, issue_key=f"SEC-{number}", jira_status="To Do"
+        )
     with CaptureQueriesContext(db) as many:
         response = client.get(plan_page(workload))
     assert response.content.decode().count('rel="noopener noreferrer nofollow" target="_blank">SEC-') == 6
