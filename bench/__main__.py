@@ -1,7 +1,8 @@
 """`python -m bench` (`make bench`): build a throwaway PostgreSQL database at scale and measure the app on it.
 
-Steps: create the database `bench_reviews` on the server DATABASE_URL names, migrate, load the lens, seed 50
-workloads and measure the dashboard, seed 950 more and measure every page next to the bare view, render the
+Steps: create the database `bench_reviews` (or BENCH_DATABASE) on the server DATABASE_URL names, migrate, load the
+lens, seed 50 workloads and measure the dashboard, seed up to 200 and render the consolidated report (PDF and
+XLSX), seed the rest up to 1,000 and measure every page next to the bare view, render the
 PDF, count answer saves per second against gunicorn, time evidence collection, print the table, write
 bench/results.json, and drop the database. See docs/performance.md.
 """
@@ -28,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", type=int, default=1000, help="workloads on the big dashboard (1000)")
     parser.add_argument("--small", type=int, default=50, help="workloads on the small dashboard (50)")
+    parser.add_argument(
+        "--portfolio", type=int, default=200, help="workloads in the consolidated report (200)"
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first (20)")
     parser.add_argument("--pdf-runs", type=int, default=5, help="timed PDF renders (5)")
@@ -35,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of concurrent saving (10)")
     parser.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 2)), help="gunicorn")
     parser.add_argument(
-        "--skip", default="", help="comma-separated sections to leave out: pages, saves, pdf, collection"
+        "--skip",
+        default="",
+        help="comma-separated sections to leave out: pages, saves, pdf, collection, consolidated",
     )
     parser.add_argument(
         "--keep-db", action="store_true", help="keep bench_reviews afterwards, to look into it"

@@ -63,4 +63,3 @@ def test_a_saved_dashboard_filter_becomes_a_consolidated_pdf(page, owner, team, 
     assert "Security across 1 workload" in text
     assert "Checkout API" in text and "Staging shop" not in text
     assert "Practices most often missing" in text and "Accepted risks and their expiry" in text
-

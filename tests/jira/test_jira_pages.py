@@ -213,3 +213,16 @@ def test_the_api_creates_links_syncs_and_reports_failures(
     assert fixed["issue_key"] == "SEC-1" and fixed["error"] == "" and fixed["attempts"] == 0
     again = api_client(owner).post(url, {"issue_key": "SEC-1"}, format="json")
     assert again.status_code == 400 and "already has a Jira issue" in again.content.decode()
+
+
+def test_rotating_the_field_encryption_key_reencrypts_jira_tokens(jira, connection, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from reviewapp.identity import crypto
+
+    old_key, new_key = settings.FIELD_ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    call_command("rotate_field_encryption", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert crypto.decrypt(JiraConnection.objects.get(pk=connection.pk).token_encrypted) == TOKEN
