@@ -34,8 +34,10 @@ CONTENT_TYPES = {"pdf": PDF_CONTENT_TYPE, "xlsx": XLSX_CONTENT_TYPE}
 FORMATS = tuple(CONTENT_TYPES)
 # Teams drawn one bar each in the risk chart; the rest share one bar.
 CHART_TEAMS = 15
+# Rows per table in the PDF's long lists (about a page each).
+TABLE_ROWS = 40
 # Justifications are printed up to this length in the PDF; the workbook carries them whole.
-PDF_JUSTIFICATION_CHARS = 300
+PDF_JUSTIFICATION_CHARS = 90
 
 Progress = Callable[[int], None]
 
@@ -62,6 +64,10 @@ def consolidated_filename(fmt: str, today: date | None = None) -> str:
     return f"portfolio-security-report-{(today or timezone.localdate()).isoformat()}.{fmt}"
 
 
+def _chunks(rows: list, size: int = TABLE_ROWS) -> list[list]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
 def consolidated_html(figures: Portfolio, scope: ConsolidatedScope, *, requester: str) -> str:
     by_team: dict[str, RiskCounts] = {}
     for line in figures.lines:
@@ -84,6 +90,10 @@ def consolidated_html(figures: Portfolio, scope: ConsolidatedScope, *, requester
         "generated_at": timezone.now(),
         "static_base": STATIC_PREFIX,
         "justification_chars": PDF_JUSTIFICATION_CHARS,
+        # WeasyPrint lays out one long table in time that grows faster than its rows; tables of a page's
+        # length each keep 200 workloads in seconds (bench/portfolio.py).
+        "workload_chunks": _chunks(figures.lines),
+        "accepted_chunks": _chunks(figures.accepted),
         # Both built from escaped labels and numbers by lib/charts.py, as on the review PDF.
         "risk_chart": mark_safe(  # noqa: S308  # nosec B308 B703
             area_risk_chart([(name, c.as_dict()) for name, c in teams], title="Question risk by team")

@@ -18,6 +18,7 @@ from reviewapp.selectors.dashboard import DashboardFilters
 from reviewapp.selectors.portfolio import portfolio, trend_dates
 from reviewapp.services import team_create, workload_create
 from tests.conftest import PASSWORD
+from tests.pdf_fonts import fonts_drawing
 
 from .reports_world import fill_review, pdf_text
 
@@ -164,6 +165,9 @@ def test_the_pdf_shows_every_section(owner, review):
     assert "Practices most often missing" in text and "SEC02-BP01" in text
     assert "Compensating control: the platform team patches weekly." in text
     assert f"Trend since {SINCE:%-d %B %Y}" in text
+    # Numbers print as text in DejaVu Sans, not as colour-emoji bitmaps (static/css/print.css says why).
+    drawn = fonts_drawing(pdf, "0123456789")
+    assert drawn and all("DejaVu" in font for font in drawn.values()), drawn
 
 
 def test_the_workbook_has_a_sheet_per_section(owner, review):
