@@ -266,3 +266,19 @@ def test_backoff_doubles_and_honours_retry_after():
     assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
     assert backoff(30).total_seconds() == 6 * 3600
     assert backoff(1, retry_after=600).total_seconds() == 600
+
+
+def test_the_schedule_runs_the_sync_task(settings):
+    from reviewapp.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["jira-sync"]
+    assert entry["task"] == "reviewapp.tasks.jira_sync_due" and entry["task"] in app.tasks
+    assert entry["schedule"] <= settings.JIRA_SYNC_INTERVAL
+
+
+def test_a_request_whose_task_was_lost_is_picked_up_by_the_schedule(jira, connection, answered, owner, workload):
+    target = item(workload, "SEC02-BP01")
+    link = JiraLink.objects.create(item=target, connection=connection, created_by=owner)
+    JiraLink.objects.filter(pk=link.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert sync_due() == {"CREATED": 1}
+    assert JiraLink.objects.get(pk=link.pk).issue_key == "SEC-1"
