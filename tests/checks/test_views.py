@@ -122,7 +122,9 @@ def test_an_owner_connects_an_account_and_gets_its_role_template(client, owner, 
     assert role["ManagedPolicyArns"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"}]
     # WA Tool sync is opt-in: by default the conditional policy resolves to nothing.
     assert template["Parameters"]["AllowWellArchitectedSync"]["Default"] == "false"
-    [sync] = role["Policies"]
+    additions, sync = role["Policies"]
+    # What the checks call beyond SecurityAudit (tests/checks/test_permissions.py proves the whole list).
+    assert additions["PolicyDocument"]["Statement"][0]["Action"] == ["macie2:GetMacieSession"]
     condition, policy, otherwise = sync["Fn::If"]
     assert condition == "WellArchitectedSync" and otherwise == {"Ref": "AWS::NoValue"}
     assert "wellarchitected:UpdateAnswer" in policy["PolicyDocument"]["Statement"][0]["Action"]
