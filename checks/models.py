@@ -348,3 +348,8 @@ class Finding(models.Model):
     @property
     def is_imported(self) -> bool:
         return self.source != FindingSource.CHECKS
+
+    @property
+    def is_stale(self) -> bool:
+        """Past its lifetime: shown, but no longer evidence."""
+        return self.valid_until < timezone.now()

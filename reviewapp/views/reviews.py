@@ -113,19 +113,20 @@ def _question_context(
     for item in summary.rows:
         areas.setdefault(item.area, []).append(item)
     evidence = evidence_by_bp(review.workload) if full else {}
+    practices = [
+        {
+            "bp": bp,
+            "selected": bp.code in draft.selected,
+            "na": draft.choices_na.get(bp.code, ""),
+            "evidence": evidence.get(bp.code),
+        }
+        for bp in (question.best_practices.order_by("order") if full else ())
+    ]
     return {
         "review": review,
         "workload": review.workload,
         "question": question,
-        "practices": [
-            {
-                "bp": bp,
-                "selected": bp.code in draft.selected,
-                "na": draft.choices_na.get(bp.code, ""),
-                "evidence": evidence.get(bp.code),
-            }
-            for bp in (question.best_practices.order_by("order") if full else ())
-        ],
+        "practices": practices,
         "draft": draft,
         "row": row,
         "summary": summary,
@@ -135,8 +136,10 @@ def _question_context(
         "reasons": NotApplicableReason.choices,
         "notes_max": settings.ANSWER_NOTES_MAX_LENGTH,
         "can_edit": may(request.user, review, Action.EDIT),
+        # Only this question's practices, and only where evidence supports them (never an inconclusive one).
         "has_suggestions": any(
-            e.verdict == "SUPPORTS" and e.bp_code not in draft.selected for e in evidence.values()
+            item["evidence"] is not None and item["evidence"].verdict == "SUPPORTS" and not item["selected"]
+            for item in practices
         ),
         **extra,
     }
