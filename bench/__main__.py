@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of concurrent saving (10)")
     parser.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 2)), help="gunicorn")
     parser.add_argument(
-        "--skip", default="", help="comma-separated sections to leave out: pages, saves, pdf, collection, imports"
+        "--skip",
+        default="",
+        help="comma-separated sections to leave out: pages, saves, pdf, collection, imports",
     )
     parser.add_argument(
         "--keep-db", action="store_true", help="keep bench_reviews afterwards, to look into it"

@@ -63,14 +63,19 @@ def measure(findings: int = 20_000, runs: int = 3) -> Figure:
         team=team, name="bench imports", description="", environment="PRODUCTION", review_owner="bench"
     )
     AwsTarget.objects.create(
-        workload=workload, account_id=ACCOUNT, role_arn=f"arn:aws:iam::{ACCOUNT}:role/Bench", regions=["eu-west-1"]
+        workload=workload,
+        account_id=ACCOUNT,
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/Bench",
+        regions=["eu-west-1"],
     )
     times = []
     try:
         for _ in range(runs):
             started = time.perf_counter()
             result = evidence_import_create(
-                workload=workload, actor=None, upload=Upload(io.BytesIO(content), "bench.ocsf.json", len(content))
+                workload=workload,
+                actor=None,
+                upload=Upload(io.BytesIO(content), "bench.ocsf.json", len(content)),
             )
             times.append(time.perf_counter() - started)
             assert result.total == findings, result.total

@@ -232,7 +232,8 @@ def test_list_checks_prints_every_check_as_json_with_its_practices_and_actions()
         assert practice in listed[check_id]["best_practices"], check_id
         assert listed[check_id]["iam_actions"], check_id
     assert listed["macie.enabled"]["iam_actions"] == ["macie2:GetMacieSession"]
-    assert listed["acm.certificates_not_expiring"]["valid_days"] == 30
+    assert listed["acm.certificates_not_expiring"]["valid_days"] == 7
+    assert listed["iam.root_mfa"]["valid_days"] == 30
 
 
 @pytest.mark.django_db
