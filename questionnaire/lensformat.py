@@ -36,7 +36,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.text import slugify
 
-from reviewapp.risk import ChoiceSpec, Level, QuestionSpec, level_rules, none_of_these_id
+from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, level_rules, none_of_these_id
 
 from .catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc, RiskRuleDoc
 from .conditions import And, Condition, ConditionError, Default, Not, Or, Ref, parse_condition
