@@ -319,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "ItemStatusEnum": "reviewapp.models.ItemStatus",
         "FindingStatusEnum": "checks.models.FindingStatus",
         "RunStateEnum": "checks.models.RunState",
+        "FindingSourceEnum": "checks.models.FindingSource",
+        "EvidenceImportFormatEnum": "checks.imports.parsers.FORMAT_IDS",
         "LensKindEnum": "questionnaire.models.Lens.Kind",
         "ReportKindEnum": "reviewapp.models.ReportJob.Kind",
         "ReportStateEnum": "reviewapp.models.ReportJob.State",

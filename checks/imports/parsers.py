@@ -30,6 +30,8 @@ FORMATS = {
     PROWLER_CSV: ("Prowler CSV", FindingSource.PROWLER),
     ASFF: ("Security Hub CSPM findings (ASFF JSON)", FindingSource.SECURITY_HUB),
 }
+# The format names clients pass (API, command line), in a list the OpenAPI schema names as one enum.
+FORMAT_IDS = list(FORMATS)
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 # A Security Hub control id at the end of a standards GeneratorId, e.g. ".../v/1.0.0/IAM.6".
 CONTROL_ID = re.compile(r"([A-Za-z0-9]+\.\d+)$")

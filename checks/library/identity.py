@@ -437,7 +437,11 @@ def _organization_accounts(ctx: CheckContext) -> set[str] | None:
         try:
             return {account["Id"] for account in ctx.paginate("organizations", "list_accounts", "Accounts")}
         except Exception as exc:
-            if error_code(exc) in ("AccessDeniedException", "AWSOrganizationsNotInUseException"):
+            if error_code(exc) in (
+                "AccessDeniedException",
+                "AccessDenied",
+                "AWSOrganizationsNotInUseException",
+            ):
                 return None
             raise
 

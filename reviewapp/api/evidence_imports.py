@@ -15,7 +15,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from checks.imports.parsers import FORMATS, FileTooLarge, ImportFileError
+from checks.imports.parsers import FORMAT_IDS, FileTooLarge, ImportFileError
 from checks.imports.service import Upload, evidence_import_create
 from checks.models import EvidenceImport, FindingSource, FindingStatus, Severity
 from checks.selectors import import_findings
@@ -26,11 +26,11 @@ from . import examples as ex
 from .base import ApiView
 
 
-class ImportOut(serializers.Serializer):
+class EvidenceImportOut(serializers.Serializer):
     id = serializers.UUIDField()
     workload = serializers.UUIDField(source="workload_id")
     source = serializers.ChoiceField(choices=FindingSource.choices)
-    file_format = serializers.ChoiceField(choices=list(FORMATS))
+    file_format = serializers.ChoiceField(choices=FORMAT_IDS)
     file_name = serializers.CharField()
     file_size = serializers.IntegerField()
     accounts = serializers.ListField(child=serializers.CharField())
@@ -45,10 +45,10 @@ class ImportOut(serializers.Serializer):
     )
 
 
-class ImportIn(serializers.Serializer):
+class EvidenceImportIn(serializers.Serializer):
     file = serializers.FileField(help_text="The scanner's output file.")
-    format = serializers.ChoiceField(
-        choices=list(FORMATS), required=False, help_text="Leave out to recognise the format from the content."
+    file_format = serializers.ChoiceField(
+        choices=FORMAT_IDS, required=False, help_text="Leave out to recognise the format from the content."
     )
 
 
@@ -73,12 +73,12 @@ class ImportedFindingOut(serializers.Serializer):
     )
 
 
-class ImportErrorOut(serializers.Serializer):
+class EvidenceImportErrorOut(serializers.Serializer):
     detail = serializers.CharField()
     location = serializers.CharField(help_text="A JSON path or CSV line, when the problem has a place.")
 
 
-class FindingsQuery(serializers.Serializer):
+class ImportedFindingsQuery(serializers.Serializer):
     unmapped = serializers.BooleanField(required=False, help_text="true: only findings no mapping covers.")
 
 
@@ -97,8 +97,24 @@ IMPORT_EXAMPLE = {
     "unmapped": 60,
     "skipped": {"muted in Prowler": 12},
 }
+FINDING_EXAMPLE = {
+    "check_id": "s3_bucket_secure_transport_policy",
+    "title": "Ensure S3 buckets deny requests without TLS",
+    "source": "PROWLER",
+    "best_practices": ["SEC09-BP02"],
+    "status": "FAIL",
+    "severity": "MEDIUM",
+    "account_id": "111122223333",
+    "region": "eu-west-1",
+    "resource_arn": "arn:aws:s3:::shop-assets",
+    "message": "Bucket shop-assets does not deny requests without TLS.",
+    "first_seen_at": ex.WHEN,
+    "last_seen_at": ex.WHEN,
+    "valid_until": ex.WHEN,
+    "superseded": False,
+}
 REFUSED = OpenApiResponse(
-    ImportErrorOut,
+    EvidenceImportErrorOut,
     description="The file was not imported and nothing was stored: malformed (with where), empty, or with "
     "findings of an account the workload is not connected to.",
     examples=[
@@ -132,26 +148,34 @@ class ImportList(ApiView):
     @extend_schema(
         operation_id="evidence_imports_list",
         summary="A workload's imports of scanner findings, newest first",
-        responses=ImportOut(many=True),
+        responses=EvidenceImportOut(many=True),
         examples=[OpenApiExample("Imports", value=IMPORT_EXAMPLE, response_only=True)],
         tags=["evidence"],
     )
     def get(self, request: Request, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id)
         imports = EvidenceImport.objects.filter(workload=workload).select_related("imported_by")
-        return self.paginated(imports.order_by("-created_at", "pk"), ImportOut)
+        return self.paginated(imports.order_by("-created_at", "pk"), EvidenceImportOut)
 
     @extend_schema(
         operation_id="evidence_imports_create",
         summary="Import a Prowler (OCSF JSON or CSV) or Security Hub CSPM (ASFF) file as evidence",
-        request={"multipart/form-data": ImportIn},
-        responses={201: ImportOut, 400: REFUSED, 413: REFUSED},
-        examples=[OpenApiExample("Imported", value=IMPORT_EXAMPLE, response_only=True, status_codes=["201"])],
+        request={"multipart/form-data": EvidenceImportIn},
+        responses={201: EvidenceImportOut, 400: REFUSED, 413: REFUSED},
+        examples=[
+            OpenApiExample(
+                "Prowler OCSF file",
+                value={"file": "prowler-output.ocsf.json", "file_format": "prowler-ocsf"},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample("Imported", value=IMPORT_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
         tags=["evidence"],
     )
     def post(self, request: Request, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
-        data = ImportIn(data=request.data)
+        data = EvidenceImportIn(data=request.data)
         data.is_valid(raise_exception=True)
         file = data.validated_data["file"]
         try:
@@ -159,36 +183,39 @@ class ImportList(ApiView):
                 workload=workload,
                 actor=request.user,
                 upload=Upload(file, file.name, file.size),
-                file_format=data.validated_data.get("format"),
+                file_format=data.validated_data.get("file_format"),
             )
         except ImportFileError as error:
             return _refused(error)
-        return Response(ImportOut(_import_for(request.user, result.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EvidenceImportOut(_import_for(request.user, result.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ImportDetail(ApiView):
     @extend_schema(
         operation_id="evidence_imports_retrieve",
         summary="What one import brought",
-        responses=ImportOut,
+        responses=EvidenceImportOut,
         examples=[OpenApiExample("Import", value=IMPORT_EXAMPLE, response_only=True)],
         tags=["evidence"],
     )
     def get(self, request: Request, import_id) -> Response:
-        return Response(ImportOut(_import_for(request.user, import_id)).data)
+        return Response(EvidenceImportOut(_import_for(request.user, import_id)).data)
 
 
 class ImportFindings(ApiView):
     @extend_schema(
         operation_id="evidence_imports_findings",
         summary="The findings of one import, problems first",
-        parameters=[FindingsQuery],
+        parameters=[ImportedFindingsQuery],
         responses=ImportedFindingOut(many=True),
+        examples=[OpenApiExample("Findings", value=FINDING_EXAMPLE, response_only=True)],
         tags=["evidence"],
     )
     def get(self, request: Request, import_id) -> Response:
         evidence_import = _import_for(request.user, import_id)
-        query = self.query(FindingsQuery)
+        query = self.query(ImportedFindingsQuery)
         findings = import_findings(evidence_import, unmapped=query.get("unmapped"))
         return self.paginated(
             findings.order_by("status", "check_id", "resource_arn", "pk"), ImportedFindingOut

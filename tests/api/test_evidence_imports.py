@@ -121,3 +121,13 @@ def test_the_list_keeps_a_fixed_query_count(api, owner, workload, django_assert_
         client.post(imports_url(workload), upload(content), format="multipart")
     with django_assert_num_queries(5):
         assert client.get(imports_url(workload)).json()["count"] == 5
+
+
+def test_a_chosen_format_is_used_and_a_wrong_one_is_a_400(api, owner, workload):
+    target_for(workload, ACCOUNT)
+    content = csv_file([Sample("iam_root_mfa_enabled", "PASS", ACCOUNT)])
+    client = as_user(api, owner)
+    wrong = client.post(imports_url(workload), upload(content, file_format="asff"), format="multipart")
+    assert wrong.status_code == 400 and wrong.json()["location"].startswith("$")
+    right = client.post(imports_url(workload), upload(content, file_format="prowler-csv"), format="multipart")
+    assert right.status_code == 201 and right.json()["file_format"] == "prowler-csv"

@@ -246,3 +246,62 @@ def test_api_gateway_reads_stay_within_the_paths_security_audit_allows(recorded)
         }
     )
     assert not refused, f"SecurityAudit does not allow GET on: {refused}"
+
+
+# Calls whose refusal a check may survive because they only sharpen a verdict on resources it listed whole:
+# without the organization's account list, roles trusted by unknown accounts become NOT_APPLICABLE.
+MAY_BE_REFUSED = {("iam.third_party_roles_external_id", "ListAccounts")}
+
+
+class RefusingAccount(MotoAccount):
+    """Moto clients, except that one operation answers AccessDenied as AWS does for a missing permission."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__()
+        self.operation = operation
+        self._hooked: list[Any] = []
+
+    def client(self, service: str, region: str | None = None):
+        client = super().client(service, *([region] if region else []))
+        if client not in self._hooked:
+            # First in line, ahead of any Stubber a fixture attached.
+            client.meta.events.register_first("before-call", self._refuse, unique_id="refusing-account")
+            self._hooked.append(client)
+        return client
+
+    def _refuse(self, model: Any, **kwargs: Any) -> Any:
+        if model.name != self.operation:
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        error = {"Error": {"Code": "AccessDenied", "Message": f"not authorized to perform {model.name}"}}
+        return AWSResponse(None, 403, {}, None), error
+
+    def stop(self) -> None:
+        for client in self._hooked:
+            client.meta.events.unregister("before-call", unique_id="refusing-account")
+        self._hooked.clear()
+
+
+def test_a_refused_call_never_leaves_a_pass(recorded):
+    """Every operation a check makes under its passing fixture is refused in turn: the check must then say it
+    could not look (ERROR), never PASS on what it saw before or without the refused call."""
+    passes = []
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        for module in MODULES:
+            for check_id, case in module.CASES.items():
+                operations = sorted({call.operation for call in recorded[check_id]})
+                with mock_aws():
+                    case.good(MotoAccount())
+                    for operation in operations:
+                        if (check_id, operation) in MAY_BE_REFUSED:
+                            continue
+                        account = RefusingAccount(operation)
+                        try:
+                            statuses = {finding.status for finding in run(check_id, account)}
+                        finally:
+                            account.stop()
+                        if "PASS" in statuses or "ERROR" not in statuses:
+                            passes.append(f"{check_id} without {operation}: {sorted(statuses)}")
+    assert not passes, passes
