@@ -59,6 +59,7 @@ v1 = [
     path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),
     path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
     path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
+    path("lens-imports/preview/", lenses.LensImportPreview.as_view(), name="api_lens_import_preview"),
     path("lenses/<slug:slug>/", lenses.LensDetail.as_view(), name="api_lens_detail"),
     path("lenses/<slug:slug>/export/", lenses.LensExport.as_view(), name="api_lens_export"),
 ]

@@ -35,6 +35,28 @@
     if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
   });
 
+  // Slow actions (lens import, WA Tool sync): once a form marked data-busy is sent, its buttons are disabled
+  // so a second click cannot send it twice, and the clicked one says what is happening. Deferred, so the
+  // clicked button's own name and value still go with the form.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-busy")) return;
+    var submitter = event.submitter;
+    window.setTimeout(function () {
+      form.setAttribute("aria-busy", "true");
+      form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      if (submitter && submitter.dataset.busyLabel) submitter.textContent = submitter.dataset.busyLabel;
+    }, 0);
+  });
+  // A page restored from the back-forward cache must not keep its buttons disabled.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-busy][aria-busy]").forEach(function (form) {
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button").forEach(function (button) { button.disabled = false; });
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { bindCounters(document); });
   document.addEventListener("htmx:afterSettle", function (event) { bindCounters(event.target); });
 })();

@@ -100,11 +100,12 @@ def _new_workload(world: World) -> dict:
 
 
 def _lens_document(world: World) -> dict:
+    from questionnaire.lensformat import parse_custom_lens
     from reviewapp.api.lenses import CUSTOM_LENS_DOCUMENT
 
     document = json.loads(json.dumps(CUSTOM_LENS_DOCUMENT))
     document["name"] = "Access table lens"
-    return {"document": document}
+    return {"document": document, "confirm": parse_custom_lens(json.dumps(document)).content_sha256()}
 
 
 def api(scope: str, **options) -> Route:
@@ -174,6 +175,7 @@ ROUTES = {
     "api_report_download": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_lens_list": api("user"),
     "api_lens_import": api("admin", read=False, write="post", data=_lens_document),
+    "api_lens_import_preview": api("admin", read=False, write="post", data=_lens_document, write_ok=(200,)),
     "api_lens_detail": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
     "api_lens_export": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
     "api_schema": api("user"),
