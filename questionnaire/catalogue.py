@@ -74,6 +74,7 @@ class LensDoc:
     risk_model: str
     description: str = ""
     pillars: list[PillarDoc] = field(default_factory=list)
+    tool_lens_versions: list[str] = field(default_factory=list)
 
     def content_sha256(self) -> str:
         """Hash of everything a review depends on; the slug and kind identify the lens, not its content.
@@ -82,7 +83,7 @@ class LensDoc:
         first release count only when set, so a lens stored before them keeps its hash (exports refer to it).
         """
         content = asdict(self)
-        del content["slug"], content["kind"]
+        del content["slug"], content["kind"], content["tool_lens_versions"]
         for pillar in content["pillars"]:
             _drop_empty(pillar, "notes")
             for question in pillar["questions"]:
@@ -145,6 +146,7 @@ def own_lens_doc(data: dict) -> LensDoc:
         risk_model=LensVersion.RiskModel.LEVELS,
         description=data["description"],
         pillars=pillars,
+        tool_lens_versions=list(data.get("wa_tool_lens_versions", [])),
     )
 
 
@@ -165,6 +167,9 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
     existing = lens.versions.filter(content_sha256=digest).first()
     if existing is not None:
         _aliases_refresh(existing, doc)
+        if existing.tool_lens_versions != doc.tool_lens_versions:
+            existing.tool_lens_versions = doc.tool_lens_versions
+            existing.save(update_fields=["tool_lens_versions"])
         return existing, False
     if lens.name != doc.name or lens.description != doc.description:
         lens.name, lens.description = doc.name, doc.description
@@ -178,6 +183,7 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
         description=doc.description,
         risk_model=doc.risk_model,
         content_sha256=digest,
+        tool_lens_versions=doc.tool_lens_versions,
     )
     question_order = 0
     for pillar_order, pillar_doc in enumerate(doc.pillars, start=1):
@@ -284,4 +290,5 @@ def lens_version_doc(version: LensVersion) -> LensDoc:
             )
             for pillar in version.pillars.order_by("order")
         ],
+        tool_lens_versions=list(version.tool_lens_versions),
     )

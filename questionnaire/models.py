@@ -69,6 +69,9 @@ class LensVersion(models.Model):
     content_sha256 = models.CharField(
         max_length=64, help_text="SHA-256 of the canonical content; detects changes."
     )
+    # The WA Tool's LensVersion values this catalogue matches (e.g. "2024-06-27"); empty for a lens the tool
+    # does not have. Mapping data like choice aliases: kept up to date on an existing version.
+    tool_lens_versions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

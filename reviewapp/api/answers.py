@@ -39,6 +39,10 @@ class AnswerOut(serializers.Serializer):
         child=serializers.CharField(), help_text="Best-practice code -> why it does not apply."
     )
     notes = serializers.CharField()
+    choice_notes = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Best-practice code -> a note about it (the WA Tool's choice notes).",
+    )
     risk = serializers.ChoiceField(choices=RISK_CHOICES)
     version = serializers.IntegerField(help_text="Grows on every save; the ETag.")
     updated_by = serializers.CharField(source="updated_by.username", allow_null=True, default=None)
@@ -78,6 +82,11 @@ class AnswerIn(serializers.Serializer):
         allow_blank=True, required=False, default="", trim_whitespace=False,
         max_length=settings.ANSWER_NOTES_MAX_LENGTH * 4,
     )  # fmt: skip
+    choice_notes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=1000),
+        required=False,
+        help_text="Best-practice code -> note (at most 250 characters each); left out: the stored notes stay.",
+    )
 
 
 class AnswerQuery(serializers.Serializer):
@@ -96,6 +105,7 @@ ANSWER_EXAMPLE = {
     "reason": "",
     "choices_not_applicable": {"SEC03-BP08": "OUT_OF_SCOPE"},
     "notes": "Break-glass roles reviewed quarterly.",
+    "choice_notes": {"SEC03-BP02": "Permission boundaries on every team role."},
     "risk": "HIGH",
     "version": 4,
     "updated_by": ex.USERNAME,
@@ -270,6 +280,7 @@ class AnswerDetail(ApiView):
             "reason": answer.reason,
             "choices_not_applicable": answer.choices_not_applicable,
             "notes": answer.notes,
+            "choice_notes": answer.choice_notes,
         }
         values = (values | serializer.validated_data) if partial else serializer.validated_data
         versions = _versions(if_match)

@@ -30,6 +30,15 @@ v1 = [
     path(
         "reviews/<uuid:review_id>/wa-tool/export/", watool.WaToolExport.as_view(), name="api_wa_tool_export"
     ),
+    path("reviews/<uuid:review_id>/wa-tool/link/", watool.WaToolLinkView.as_view(), name="api_wa_tool_link"),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/create/", watool.WaToolCreate.as_view(), name="api_wa_tool_create"
+    ),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/upgrade/",
+        watool.WaToolUpgrade.as_view(),
+        name="api_wa_tool_upgrade",
+    ),
     path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
     path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
     path(

@@ -15,6 +15,9 @@ from ..models import Answer, ImprovementItem, ItemStatus, NotApplicableReason, R
 from ..risk import AnswerState, Risk, missing_choices, question_risk
 from ..specs import version_specs
 
+# The WA Tool's limit for a note on one choice; ours is the same so a note always fits there.
+CHOICE_NOTES_MAX_LENGTH = 250
+
 
 class AnswerConflict(Exception):
     """The answer changed since the user loaded it; `current` is what is stored now."""
@@ -46,6 +49,7 @@ def answer_snapshot(answer: Answer) -> dict:
         "reason": answer.reason,
         "choices_not_applicable": dict(answer.choices_not_applicable),
         "notes": answer.notes,
+        "choice_notes": dict(answer.choice_notes),
         "risk": answer.risk,
         "version": answer.version,
     }
@@ -84,9 +88,10 @@ def _validate(
     reason: str,
     choices_not_applicable: dict[str, str],
     notes: str,
+    choice_notes: dict[str, str],
 ) -> None:
     errors: dict[str, list[str]] = {}
-    unknown = [code for code in [*selected, *choices_not_applicable] if code not in codes]
+    unknown = [code for code in [*selected, *choices_not_applicable, *choice_notes] if code not in codes]
     if unknown:
         errors.setdefault("selected", []).append(
             f"{', '.join(sorted(set(unknown)))} is not a best practice of {question.code}."
@@ -112,6 +117,12 @@ def _validate(
         errors.setdefault("notes", []).append(
             f"Notes are limited to {settings.ANSWER_NOTES_MAX_LENGTH:,} characters (you have {len(notes):,})."
         )
+    long_notes = sorted(code for code, note in choice_notes.items() if len(note) > CHOICE_NOTES_MAX_LENGTH)
+    if long_notes:
+        errors.setdefault("choice_notes", []).append(
+            f"Notes on a best practice are limited to {CHOICE_NOTES_MAX_LENGTH} characters "
+            f"({', '.join(long_notes)})."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -129,15 +140,22 @@ def answer_record(
     reason: str = "",
     choices_not_applicable: dict[str, str] | None = None,
     notes: str = "",
+    choice_notes: dict[str, str] | None = None,
 ) -> Answer:
-    """Save an answer the user edited from `base_version`; a newer stored version raises AnswerConflict."""
+    """Save an answer the user edited from `base_version`; a newer stored version raises AnswerConflict.
+
+    `choice_notes` ({BP code: note}) replaces the notes on best practices; None keeps the stored ones.
+    """
     specs = version_specs(review.lens_version_id)
     spec = specs.by_question_id[question.pk]
     codes = [choice.code for choice in spec.choices]
     selected_set = set(selected)
     selected_list = [code for code in codes if code in selected_set] + sorted(selected_set - set(codes))
     choices_na = dict(choices_not_applicable or {})
-    _validate(question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes)
+    notes_by_code = {code: note for code, note in (choice_notes or {}).items() if note}
+    _validate(
+        question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes, notes_by_code
+    )
 
     answer = Answer.objects.select_for_update().filter(review=review, question=question).first()
     if answer is None:
@@ -156,6 +174,8 @@ def answer_record(
         "choices_not_applicable": {code: choices_na[code] for code in codes if code in choices_na},
         "notes": notes,
     }
+    if choice_notes is not None:
+        wanted["choice_notes"] = {code: notes_by_code[code] for code in codes if code in notes_by_code}
     if all(before[key] == value for key, value in wanted.items()):
         # Saving what is already stored changes nothing, even from a stale page: no conflict, no new version.
         return answer

@@ -26,6 +26,7 @@ from ..models import Answer, NotApplicableReason
 from ..selectors import lens_upgrade_available
 from ..selectors_review import question_neighbours, review_summary
 from ..services import AnswerConflict, answer_record, review_start
+from ..services.answers import CHOICE_NOTES_MAX_LENGTH
 from ..specs import version_specs
 
 
@@ -40,6 +41,7 @@ class Draft:
     reason: str = ""
     choices_na: dict[str, str] = field(default_factory=dict)
     notes: str = ""
+    choice_notes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, answer: Answer) -> Draft:
@@ -51,6 +53,7 @@ class Draft:
             reason=answer.reason,
             choices_na=dict(answer.choices_not_applicable),
             notes=answer.notes,
+            choice_notes=dict(answer.choice_notes),
         )
 
     @classmethod
@@ -67,6 +70,7 @@ class Draft:
             reason=data.get("reason", ""),
             choices_na={code: data[f"na_{code}"] for code in codes if data.get(f"na_{code}")},
             notes=data.get("notes", "").replace("\r\n", "\n"),
+            choice_notes={code: data.get(f"note_{code}", "").strip() for code in codes},
         )
 
 
@@ -122,6 +126,7 @@ def _question_context(
                 "bp": bp,
                 "selected": bp.code in draft.selected,
                 "na": draft.choices_na.get(bp.code, ""),
+                "note": draft.choice_notes.get(bp.code, ""),
                 "evidence": evidence.get(bp.code),
             }
             for bp in (question.best_practices.order_by("order") if full else ())
@@ -133,6 +138,7 @@ def _question_context(
         "previous": previous,
         "following": following,
         "reasons": NotApplicableReason.choices,
+        "choice_note_max": CHOICE_NOTES_MAX_LENGTH,
         "notes_max": settings.ANSWER_NOTES_MAX_LENGTH,
         "can_edit": may(request.user, review, Action.EDIT),
         "has_suggestions": any(
@@ -176,6 +182,7 @@ def question_page(request: HttpRequest, review_id, question_code: str) -> HttpRe
             reason=draft.reason,
             choices_not_applicable=draft.choices_na,
             notes=draft.notes,
+            choice_notes=draft.choice_notes,
         )
     except AnswerConflict as conflict:
         theirs = conflict.current

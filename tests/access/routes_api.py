@@ -142,7 +142,37 @@ ROUTES = {
         "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
     ),
     "api_wa_tool_export": api(
-        "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {**_tool_workload(world), "dry_run": True},
+        write_ok=(400,),
+    ),
+    "api_wa_tool_link": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"workload": _tool_workload(world)["workload_arn"]},
+        write_ok=(400,),
+    ),
+    "api_wa_tool_create": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"account_id": "999988887777", "region": "eu-west-1"},
+        write_ok=(400,),
+    ),
+    # No workload is linked yet: the owner's call reaches the 400 that asks for a link.
+    "api_wa_tool_upgrade": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"milestone_name": "Before upgrade"},
+        write_ok=(400,),
     ),
     "api_item_list": api("user"),
     "api_workload_item_list": api("object", kwargs=_workload),
