@@ -196,3 +196,24 @@ def test_a_read_only_token_cannot_change_an_answer(api, owner, review):
         url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH='"1"'
     )
     assert response.status_code == 403
+
+
+def test_choice_notes_are_read_written_and_kept_when_left_out(api, owner, review):
+    as_user(api, owner)
+    response = api.patch(
+        url(review),
+        {"choice_notes": {"SEC01-BP01": "Two accounts for now."}},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["choice_notes"] == {"SEC01-BP01": "Two accounts for now."}
+    response = api.put(url(review), {"selected": ["SEC01-BP01"]}, format="json", HTTP_IF_MATCH='"2"')
+    assert Answer.objects.get(review=review, question__code="SEC1").choice_notes == {
+        "SEC01-BP01": "Two accounts for now."
+    }
+    response = api.patch(
+        url(review), {"choice_notes": {"SEC01-BP02": "x" * 251}}, format="json", HTTP_IF_MATCH='"3"'
+    )
+    assert response.status_code == 400
+    assert "limited to 250 characters" in response.json()["choice_notes"][0]

@@ -266,3 +266,14 @@ def test_the_overview_offers_a_newer_lens_version(client, review, owner):
     page = client.get(overview).content.decode()
     version_specs.cache_clear()
     assert "A newer version of this lens is available" in page and "2099.1" in page
+
+
+def test_a_note_on_one_best_practice_is_saved_and_shown(client, review, owner):
+    client.force_login(owner)
+    fields = {"selected": ["SEC01-BP01"], "note_SEC01-BP01": "Five accounts <b>today</b>."}
+    response = post_answer(client, review, "SEC1", **fields)
+    assert response.status_code in (200, 302)
+    assert answer(review, "SEC1").choice_notes == {"SEC01-BP01": "Five accounts <b>today</b>."}
+    page = client.get(question_url(review, "SEC1")).content.decode()
+    field = 'name="note_SEC01-BP01" id="note_SEC01-BP01" maxlength="250"'
+    assert f'{field} value="Five accounts &lt;b&gt;today&lt;/b&gt;."' in page
