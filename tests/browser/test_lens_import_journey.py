@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 # Stops the next form submission from leaving the page (after app.js has seen it), so the page's state while a
 # slow action runs can be read without racing the server.
-HOLD_SUBMISSION = "window.addEventListener('submit', (event) => event.preventDefault(), {capture: true, once: true})"
+HOLD_SUBMISSION = (
+    "window.addEventListener('submit', (event) => event.preventDefault(), {capture: true, once: true})"
+)
 
 
 def test_a_slow_form_disables_its_buttons_once_sent(page, chromium_path, admin_user):
