@@ -118,7 +118,11 @@ class Emulator:
 def collected_tasks() -> Iterator[list[int]]:
     """run_start as it is, except that the ids of the tasks it would queue are handed to us instead."""
     task_ids: list[int] = []
-    with mock.patch.object(services, "_enqueue", lambda run_id, ids: task_ids.extend(ids)):
+
+    def keep(task_name, arguments, **kwargs):
+        task_ids.extend(args[0] for args in arguments)
+
+    with mock.patch.object(services, "enqueue_on_commit", keep):
         yield task_ids
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from questionnaire.models import Question
 from reviewapp.audit import audit_record
+from reviewapp.lib.queue import QueueUnavailable, enqueue_on_commit, ensure_broker
 from reviewapp.models import Review, User, Workload
 
 from .aws import known_regions
@@ -36,31 +36,18 @@ from .models import (
     Trigger,
 )
 from .registry import work_units
+from .selectors import Verdict, evidence_by_bp
 
 logger = logging.getLogger(__name__)
 
 MAX_REGIONS = 30
-# Publishing retries briefly: a person is waiting for the page, and a dead broker will not come back in
-# seconds.
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# The Celery task that executes one EvidenceTask (checks/tasks.py), queued by name: see reviewapp/lib/queue.py.
+RUN_TASK = "checks.tasks.run_task"
+WHAT = "Evidence collection"
 SCHEDULE_PERIOD = {Schedule.DAILY: timedelta(days=1), Schedule.WEEKLY: timedelta(days=7)}
 # Beat looks every 15 minutes: a run due within that window starts now rather than drifting later every day.
 SCHEDULE_SLACK = timedelta(minutes=20)
 _REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-
-
-class QueueUnavailable(Exception):
-    """The task queue (Redis) cannot be reached: nothing was started."""
-
-    def __init__(self, detail: str = "") -> None:
-        message = (
-            "Evidence collection could not be queued because the task queue is unreachable. Nothing was "
-            "started; try again in a few minutes or ask an administrator to check Redis and the Celery "
-            "workers."
-        )
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
 
 
 class RunAlreadyActive(ValidationError):
@@ -169,32 +156,6 @@ def schedule_set(*, workload: Workload, actor: User, frequency: str) -> Evidence
     return schedule
 
 
-def _ensure_broker() -> None:
-    """Fail before anything is written when the queue is down; eager mode (no Redis) has no broker."""
-    if current_app.conf.task_always_eager:
-        return
-    try:
-        with current_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
-    except Exception as exc:
-        raise QueueUnavailable(str(exc)) from exc
-
-
-def _enqueue(run_id: Any, task_ids: list[int]) -> None:
-    from .tasks import run_task
-
-    try:
-        for task_id in task_ids:
-            run_task.apply_async(args=[task_id], retry=True, retry_policy=PUBLISH_RETRY)
-    except Exception as exc:
-        # Whatever was published will find the run failed and do nothing.
-        logger.exception("could not enqueue evidence run %s", run_id)
-        run_fail(
-            run_id=run_id, error="The tasks of this run could not be queued: the task queue was unreachable."
-        )
-        raise QueueUnavailable(str(exc)) from exc
-
-
 def run_start(*, workload: Workload, actor: User | None, trigger: str = Trigger.MANUAL) -> EvidenceRun:
     """Create a run with one task per (account, region, check group) and queue the tasks once committed.
 
@@ -212,7 +173,7 @@ def run_start(*, workload: Workload, actor: User | None, trigger: str = Trigger.
     if active is not None:
         raise RunAlreadyActive(active)
     # Before the transaction: a network round trip must not hold database locks.
-    _ensure_broker()
+    ensure_broker(WHAT)
     try:
         return _run_create(workload=workload, actor=actor, trigger=trigger, targets=targets)
     except IntegrityError as exc:
@@ -244,8 +205,15 @@ def _run_create(
         workload_id=workload.pk,
         after={"trigger": trigger, "accounts": [t.account_id for t in targets], "tasks": run.total_tasks},
     )
-    task_ids = [task.pk for task in tasks]
-    transaction.on_commit(lambda: _enqueue(run.pk, task_ids))
+    run_id = run.pk
+    enqueue_on_commit(
+        RUN_TASK,
+        [[task.pk] for task in tasks],
+        what=WHAT,
+        on_failure=lambda: run_fail(
+            run_id=run_id, error="The tasks of this run could not be queued: the task queue was unreachable."
+        ),
+    )
     return run
 
 
@@ -372,8 +340,6 @@ def apply_suggestions(review: Review, question: Question, actor: User) -> list[s
     """The BP codes of `question` that the latest evidence SUPPORTS, in catalogue order, for the review page
     to pre-select once the person confirmed. Nothing is answered here: the person saves the answer through
     reviewapp.services.answer_record, and the audit trail records that they applied these suggestions."""
-    from .selectors import Verdict, evidence_by_bp
-
     if question.lens_version_id != review.lens_version_id:
         raise ValidationError("This question is not part of the review's lens version.")
     evidence = evidence_by_bp(review.workload)

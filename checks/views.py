@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from questionnaire.models import BestPractice
 from reviewapp.access import Action, get_workload_for_user, may
 from reviewapp.forms import add_service_errors
+from reviewapp.lib.queue import QueueUnavailable
 from reviewapp.models import Workload
 
 from . import aws, selectors, services
@@ -193,7 +194,7 @@ def run_start(request: HttpRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
     try:
         run = services.run_start(workload=workload, actor=request.user)
-    except services.QueueUnavailable as error:
+    except QueueUnavailable as error:
         messages.error(request, error.message)
     except services.RunAlreadyActive as error:
         messages.warning(request, " ".join(error.messages))

@@ -1,34 +1,23 @@
 """The audit trail: append-only, and tamper-evident through a hash chain.
 
 Every write service calls `audit_record` inside its transaction, so a change and its audit entry commit together.
-The request's IP and id reach it through a context variable set by `reviewapp.middleware.RequestContextMiddleware`.
+The request's IP and id reach it through lib/request_context.py, set by `reviewapp.middleware.RequestContextMiddleware`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from .lib.request_context import request_context
 from .models import AuditEvent, User
 
 GENESIS = "0" * 64
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    ip: str | None = None
-    request_id: str = ""
-
-
-# RequestContext is a frozen dataclass, so sharing one default instance is safe.
-request_context: ContextVar[RequestContext] = ContextVar("request_context", default=RequestContext())  # noqa: B039
 
 
 def _jsonable(value: Any) -> Any:

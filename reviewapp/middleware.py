@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from .audit import RequestContext, request_context
+from .lib.request_context import RequestContext, request_context
 from .models import MfaDevice
 from .services.identity import mfa_required_for
 

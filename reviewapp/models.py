@@ -161,9 +161,9 @@ class Answer(models.Model):
     reason = models.CharField(max_length=32, choices=NotApplicableReason.choices, blank=True)
     # {BP code: reason} for best practices marked not applicable.
     choices_not_applicable = models.JSONField(default=dict, blank=True)
-    notes = models.TextField(max_length=2084, blank=True)
-    # {BP code: note} about one best practice (the WA Tool's choice-level notes, at most 250 characters each).
+    # {BP code: free text}: a person's words about one best practice, such as why it does not apply.
     choice_notes = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(max_length=2084, blank=True)
     # Derived by risk.py on every save, stored so lists and the dashboard never recompute it.
     risk = models.CharField(max_length=16, default="UNANSWERED")
     version = models.PositiveIntegerField(default=1)
@@ -205,6 +205,10 @@ class ItemStatus(models.TextChoices):
     IN_PROGRESS = "IN_PROGRESS", "In progress"
     DONE = "DONE", "Done"
     RISK_ACCEPTED = "RISK_ACCEPTED", "Risk accepted"
+
+
+# Statuses that still mean work for someone: the plan, the dashboard, reminders and reports count these.
+WORK_LEFT = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS)
 
 
 class ImprovementItem(models.Model):

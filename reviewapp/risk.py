@@ -10,30 +10,11 @@ Two ways to rate a question, as in the Well-Architected Tool:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
-from enum import StrEnum
+from typing import Protocol
 
-from questionnaire.conditions import Condition, Default, Not, Or, Ref
-
-
-class Risk(StrEnum):
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    NONE = "NONE"
-    NOT_APPLICABLE = "NOT_APPLICABLE"
-    UNANSWERED = "UNANSWERED"
-
-
-class Level(StrEnum):
-    """The risk a best practice leaves when it is not established."""
-
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
-
-
-RULE_RISKS = frozenset({Risk.HIGH, Risk.MEDIUM, Risk.NONE})
+from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, Risk, none_of_these_id
 
 # Order in which improvement items are listed: the most urgent first, unanswered questions last.
 RISK_ORDER: tuple[Risk, ...] = (Risk.HIGH, Risk.MEDIUM, Risk.NONE, Risk.NOT_APPLICABLE, Risk.UNANSWERED)
@@ -45,29 +26,6 @@ _SEVERITY: tuple[Risk, ...] = (Risk.NOT_APPLICABLE, Risk.UNANSWERED, Risk.NONE, 
 
 
 @dataclass(frozen=True)
-class ChoiceSpec:
-    code: str
-    level: Level | None  # custom-lens choices have no level
-
-
-@dataclass(frozen=True)
-class RiskRuleSpec:
-    condition: Condition
-    risk: Risk
-
-    def __post_init__(self) -> None:
-        if self.risk not in RULE_RISKS:
-            raise ValueError(f"a risk rule can only yield HIGH, MEDIUM or NONE, not {self.risk}")
-
-
-@dataclass(frozen=True)
-class QuestionSpec:
-    code: str
-    choices: tuple[ChoiceSpec, ...]
-    rules: tuple[RiskRuleSpec, ...] = ()  # empty: rated by the level rule
-
-
-@dataclass(frozen=True)
 class AnswerState:
     answered: bool = False
     question_not_applicable: bool = False
@@ -76,9 +34,32 @@ class AnswerState:
     choices_not_applicable: frozenset[str] = frozenset()
 
 
-def none_of_these_id(question_code: str) -> str:
-    """Choice id of the automatic "None of these" choice, as AWS custom lenses name it."""
-    return f"{question_code}_no"
+class AnswerFields(Protocol):
+    """What answer_state reads of a stored answer (reviewapp.models.Answer), without importing the model."""
+
+    @property
+    def selected(self) -> Iterable[str]: ...
+    @property
+    def none_of_these(self) -> bool: ...
+    @property
+    def is_applicable(self) -> bool: ...
+    @property
+    def choices_not_applicable(self) -> Mapping[str, str]: ...
+
+
+def answer_state(answer: AnswerFields, choice_codes: Iterable[str] = ()) -> AnswerState:
+    """The state risk is computed from. A question whose every best practice is marked not applicable counts
+    as answered: the person looked at each one and said why it does not apply."""
+    selected = frozenset(answer.selected)
+    not_applicable = frozenset(answer.choices_not_applicable)
+    every_choice_na = bool(not_applicable) and not_applicable >= frozenset(choice_codes)
+    return AnswerState(
+        answered=bool(selected) or answer.none_of_these or not answer.is_applicable or every_choice_na,
+        question_not_applicable=not answer.is_applicable,
+        none_of_these=answer.none_of_these,
+        selected=selected,
+        choices_not_applicable=not_applicable,
+    )
 
 
 def missing_choices(question: QuestionSpec, answer: AnswerState | None) -> tuple[ChoiceSpec, ...]:
@@ -123,26 +104,6 @@ def question_risk(question: QuestionSpec, answer: AnswerState | None) -> Risk:
     if question.rules:
         return _rules_risk(question, answer)
     return _level_risk(question, answer)
-
-
-def _any_of(conditions: list[Condition]) -> Condition:
-    return conditions[0] if len(conditions) == 1 else Or(tuple(conditions))
-
-
-def level_rules(question: QuestionSpec) -> tuple[RiskRuleSpec, ...]:
-    """Explicit rules that rate ``question`` exactly as the level rule does, for custom-lens export.
-
-    Assumes no choice is coded like the question's "None of these" pseudo-choice.
-    """
-    by_level = {
-        level: [Not(Ref(choice.code)) for choice in question.choices if choice.level == level]
-        for level in (Level.HIGH, Level.MEDIUM)
-    }
-    rules = [RiskRuleSpec(_any_of([Ref(none_of_these_id(question.code)), *by_level[Level.HIGH]]), Risk.HIGH)]
-    if by_level[Level.MEDIUM]:
-        rules.append(RiskRuleSpec(_any_of(by_level[Level.MEDIUM]), Risk.MEDIUM))
-    rules.append(RiskRuleSpec(Default(), Risk.NONE))
-    return tuple(rules)
 
 
 @dataclass(frozen=True)

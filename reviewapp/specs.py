@@ -11,8 +11,7 @@ from functools import lru_cache
 
 from questionnaire.conditions import parse_condition
 from questionnaire.models import BestPractice, Question, RiskRule
-
-from .risk import ChoiceSpec, Level, QuestionSpec, Risk, RiskRuleSpec
+from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, Risk, RiskRuleSpec
 
 
 @dataclass(frozen=True)

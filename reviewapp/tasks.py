@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from .reports.jobs import report_run
 from .services.plan import expire_risk_acceptances as expire_service
 from .services.plan import send_item_reminders as reminders_service
 
@@ -24,7 +25,4 @@ def send_item_reminders() -> int:
 @shared_task(name="reviewapp.tasks.render_report")
 def render_report(job_id: str) -> str:
     """Render a requested report (PDF, JSON or plan spreadsheet) and store it in its ReportJob row."""
-    # Imported when run: beat and the daily jobs never render, so they need not load WeasyPrint.
-    from .reports.jobs import report_run
-
     return report_run(job_id)

@@ -11,11 +11,10 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from reviewapp.risk import none_of_these_id
-
 from ..catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc, RiskRuleDoc
 from ..conditions import And, Condition, ConditionError, Default, Not, Or, Ref, parse_condition
 from ..models import Lens, LensVersion
+from ..rating import none_of_these_id
 from .repair import implied_default, is_missing_number, repair_url
 from .spec import (
     DEFAULT_LABEL,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reviewapp.risk import ChoiceSpec, Level, QuestionSpec, level_rules, none_of_these_id
-
 from ..catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc
 from ..conditions import DEFAULT_KEYWORD, parse_condition
 from ..models import LensVersion
+from ..rating import ChoiceSpec, Level, QuestionSpec, level_rules, none_of_these_id
 from .reader import custom_lens_problems
 from .spec import (
     DEFAULT_LABEL,

@@ -20,6 +20,7 @@ from checks.registry import get_check
 from checks.selectors import FindingFilters, findings_of, status_counts
 
 from ..access import Action, get_workload_for_user
+from ..lib.queue import QueueUnavailable
 from ..models import User
 from . import examples as ex
 from .base import ApiView, ordering_field
@@ -202,7 +203,7 @@ class RunList(ApiView):
             run = evidence.run_start(workload=workload, actor=request.user)
         except evidence.RunAlreadyActive as exc:
             return _conflict(exc.messages[0])
-        except evidence.QueueUnavailable as exc:
+        except QueueUnavailable as exc:
             return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         # With the embedded eager queue the run may already have finished: report it as it is now.
         run = _run_for(request.user, run.pk)

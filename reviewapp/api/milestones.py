@@ -9,9 +9,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from questionnaire.rating import Risk
+
 from ..access import Action, get_workload_for_user
 from ..models import Milestone, Review, User
-from ..risk import Risk, RiskCounts
+from ..risk import RiskCounts
 from ..services.milestones import (
     NAME_MAX_LENGTH,
     compare_snapshots,

@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import get_review_for_user
+from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob, User
-from ..reports.errors import QueueUnavailable
 from ..reports.jobs import content_type_of, jobs_of, report_request
 from . import examples as ex
 from .base import ApiView

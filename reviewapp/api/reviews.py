@@ -9,11 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.models import Lens
+from questionnaire.rating import Risk
 
 from ..access import Action, get_review_for_user, get_workload_for_user
 from ..models import Review
-from ..risk import Risk, RiskCounts
-from ..selectors_review import review_summary
+from ..risk import RiskCounts
+from ..selectors import review_summary
 from ..services import review_start
 from . import examples as ex
 from .base import ApiView, ordering_field

@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
-from ..risk import Risk
+from questionnaire.rating import Risk
 
 
 class ErrorOut(serializers.Serializer):

@@ -1,7 +1,7 @@
 """Carry the request id from the web request that enqueued a task into the task's logs and audit entries.
 
 The publishing side writes the current request id into the message headers; the worker side puts it back into
-`reviewapp.audit.request_context` (and the task's id into the log context) for as long as the task runs. Tasks
+`lib.request_context` (and the task's id into the log context) for as long as the task runs. Tasks
 started by beat, with no request behind them, get `task-<task id>` so their audit entries still correlate with
 their log lines. Workers and beat keep the project's LOGGING instead of Celery's own log format.
 """
@@ -12,8 +12,10 @@ import logging.config
 from typing import Any
 
 from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
+from django.conf import settings
 
 from .jsonlog import current_request_id, task_context
+from .request_context import RequestContext, request_context
 
 HEADER = "request_id"
 
@@ -37,8 +39,6 @@ def _header(task: Any) -> str:
 def _enter_task(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
     if task_id is None or task is None:
         return
-    from reviewapp.audit import RequestContext, request_context
-
     # An eager task runs inside the request that called it and keeps that request's context as it is.
     request_id = _header(task) or current_request_id() or f"task-{task_id}"[:64]
     current = request_context.get()
@@ -51,8 +51,6 @@ def _leave_task(task_id: str | None = None, **kwargs: Any) -> None:
     tokens = _tokens.pop(task_id or "", None)
     if tokens is None:
         return
-    from reviewapp.audit import request_context
-
     request_token, task_token = tokens
     task_context.reset(task_token)
     request_context.reset(request_token)
@@ -61,8 +59,6 @@ def _leave_task(task_id: str | None = None, **kwargs: Any) -> None:
 def _use_project_logging(**kwargs: Any) -> None:
     # Connecting to setup_logging stops Celery from replacing the root handlers with its own format, so task
     # logs come out as the same JSON lines, with the same request ids, as the web app's.
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from django.conf import settings
+
+from .request_context import request_context
 
 # The Celery task running in this thread, set by reviewapp.lib.celery_context around each task.
 task_context: ContextVar[tuple[str, str] | None] = ContextVar("task_context", default=None)
@@ -56,12 +59,7 @@ _MIN_SECRET_LENGTH = 8
 
 def current_request_id() -> str:
     """The id of the request (or originating request of the task) being handled, or "" outside one."""
-    # The context variable lives in reviewapp.audit, which imports models; logging must work before the app
-    # registry is ready. If that module is not loaded yet, no request context can have been set.
-    audit = sys.modules.get("reviewapp.audit")
-    if audit is None:
-        return ""
-    return audit.request_context.get().request_id
+    return request_context.get().request_id
 
 
 class ContextFilter(logging.Filter):
@@ -106,8 +104,6 @@ class RedactFilter(logging.Filter):
 
     def _secrets(self) -> tuple[str, ...]:
         if self._secret_values is None:
-            from django.conf import settings
-
             if not settings.configured:
                 return ()
             values: list[str] = []

@@ -16,13 +16,17 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from checks import selectors as evidence
+from checks.models import USABLE_STATES, EvidenceRun, Finding
 from questionnaire.models import BestPractice
+from questionnaire.rating import Level, Risk
 
-from ..models import ItemStatus, Milestone, NotApplicableReason, Review, User
-from ..risk import RISK_ORDER, Level, Risk, RiskCounts, level_sort_key
+from ..models import WORK_LEFT, ItemStatus, Milestone, NotApplicableReason, Review, User
+from ..risk import RISK_ORDER, RiskCounts, level_sort_key
 from ..selectors import PlanFilters, improvement_plan
 from ..services.milestones import milestone_verify, review_snapshot
 from .errors import ReportTooLarge
@@ -32,7 +36,6 @@ TOP_IMPROVEMENTS = 10
 MAX_QUESTIONS = 1000
 MAX_ITEMS = 5000
 MAX_RUNS = 25
-WORK_LEFT = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS)
 
 RISK_LABELS = {
     Risk.HIGH: "High risk",
@@ -233,9 +236,6 @@ class ReportContent:
 
 def _evidence(workload_id: Any, as_of: datetime | None) -> dict[str, EvidenceNote]:
     """{BP code: note} from the latest usable run (finished before `as_of` when given). Two queries."""
-    from checks import selectors as evidence
-    from checks.models import USABLE_STATES, EvidenceRun
-
     if as_of is None:
         summaries = evidence.evidence_by_bp(workload_id)
         reference = timezone.now()
@@ -269,10 +269,6 @@ def _evidence(workload_id: Any, as_of: datetime | None) -> dict[str, EvidenceNot
 
 def _runs(workload_id: Any, as_of: datetime) -> list[RunLine]:
     """The most recent evidence runs started by `as_of`, with their finding counts. Two queries."""
-    from django.db.models import Count
-
-    from checks.models import EvidenceRun, Finding
-
     runs = list(
         EvidenceRun.objects.filter(workload_id=workload_id, created_at__lte=as_of)
         .select_related("started_by")

@@ -21,14 +21,3 @@ class ReportTimeout(ReportError):
 
 class ReportBusy(ReportError):
     """Every render slot of this process stayed busy for the whole timeout."""
-
-
-class QueueUnavailable(ReportError):
-    """The task queue (Redis) cannot be reached: nothing was queued."""
-
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(
-            "The report could not be queued because the task queue is unreachable. Nothing was started; try "
-            "again in a few minutes or ask an administrator to check Redis and the Celery workers."
-        )
-        self.detail = detail

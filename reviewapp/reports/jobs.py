@@ -1,10 +1,10 @@
 """Reports made in the background: request one, let a worker render it, download it when it is ready.
 
 With Redis configured, `report_request` stores a QUEUED ReportJob and, once the transaction commits, queues
-the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default Celery runs
-eagerly, so the same call renders in-process and the job is DONE when the request returns. State lives in the
-ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
-QueueUnavailable before anything is written.
+the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default (no broker)
+the same task runs in a background thread of the web process (lib/queue.py) and the page polls the job. State
+lives in the ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
+lib.queue.QueueUnavailable before anything is written.
 
 The web page (views/reports.py), the CLI (export_review, through `report_file`) and the API use this module.
 """
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,8 +25,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ..audit import audit_record
+from ..lib.queue import enqueue_on_commit, ensure_broker
 from ..models import Milestone, ReportJob, Review, User
-from .errors import QueueUnavailable, ReportError
+from .errors import ReportError
 from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
 from .pdf import render_review_pdf
 from .review_json import CONTENT_TYPE as JSON_CONTENT_TYPE
@@ -43,7 +43,9 @@ KINDS = tuple(ReportJob.Kind.values)
 MAX_ACTIVE_PER_REVIEW = 3
 # Finished reports kept per review; older ones are removed when a new one is requested.
 KEEP_PER_REVIEW = 20
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# The Celery task that renders a job (reviewapp/tasks.py), queued by name: see reviewapp/lib/queue.py.
+RENDER_TASK = "reviewapp.tasks.render_report"
+WHAT = "The report"
 
 
 @dataclass(frozen=True)
@@ -87,30 +89,12 @@ def content_type_of(job: ReportJob) -> str:
     return {"pdf": PDF_CONTENT_TYPE, "json": JSON_CONTENT_TYPE, **PLAN_CONTENT_TYPES}[job.format]
 
 
-def _ensure_broker() -> None:
-    """Fail before anything is written when the queue is down; eager mode (no Redis) has no broker."""
-    if current_app.conf.task_always_eager:
-        return
-    try:
-        with current_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
-    except Exception as exc:
-        raise QueueUnavailable(str(exc)) from exc
-
-
-def _enqueue(job_id: Any) -> None:
-    from ..tasks import render_report
-
-    try:
-        render_report.apply_async(args=[str(job_id)], retry=True, retry_policy=PUBLISH_RETRY)
-    except Exception as exc:
-        logger.exception("could not queue report %s", job_id)
-        ReportJob.objects.filter(pk=job_id, state=ReportJob.State.QUEUED).update(
-            state=ReportJob.State.FAILED,
-            finished_at=timezone.now(),
-            error="The report could not be queued: the task queue was unreachable.",
-        )
-        raise QueueUnavailable(str(exc)) from exc
+def _fail_unqueued(job_id: Any) -> None:
+    ReportJob.objects.filter(pk=job_id, state=ReportJob.State.QUEUED).update(
+        state=ReportJob.State.FAILED,
+        finished_at=timezone.now(),
+        error="The report could not be queued: the task queue was unreachable.",
+    )
 
 
 def _prune(review: Review) -> None:
@@ -157,7 +141,7 @@ def report_request(
         raise ValidationError(
             f"{MAX_ACTIVE_PER_REVIEW} reports of this review are already being made; wait for one to finish."
         )
-    _ensure_broker()
+    ensure_broker(WHAT)
     with transaction.atomic():
         job = ReportJob.objects.create(
             review=review, milestone=milestone, kind=kind, format=fmt, created_by=actor
@@ -172,7 +156,7 @@ def report_request(
         )
         _prune(review)
         job_id = job.pk
-        transaction.on_commit(lambda: _enqueue(job_id))
+        enqueue_on_commit(RENDER_TASK, [[str(job_id)]], what=WHAT, on_failure=lambda: _fail_unqueued(job_id))
     job.refresh_from_db()
     return job
 

@@ -19,10 +19,10 @@ from django.core.validators import URLValidator
 
 from questionnaire.lensformat import Problem
 from questionnaire.models import Lens, LensVersion, Question
+from questionnaire.rating import Risk
 
 from ..lib.workload_fields import workload_field_problems
 from ..models import ItemStatus, NotApplicableReason, Team, Workload
-from ..risk import Risk
 from ..services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH, acceptance_latest
 from ..services.workloads import WORKLOAD_FIELDS
 

@@ -1,6 +1,6 @@
 """Every write of the review domain: `<entity>_<verb>(*, ...)` functions that validate, save and audit."""
 
-from .answers import AnswerConflict, answer_record, answer_snapshot, answer_state, items_sync, review_start
+from .answers import AnswerConflict, answer_record, answer_snapshot, items_sync, review_start
 from .data_transfer import data_export, data_import
 from .identity import (
     mfa_enrol,
@@ -27,7 +27,6 @@ __all__ = [
     "AnswerConflict",
     "answer_record",
     "answer_snapshot",
-    "answer_state",
     "api_token_create",
     "api_token_mark_used",
     "api_token_revoke",

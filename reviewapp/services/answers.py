@@ -12,11 +12,11 @@ from questionnaire.models import Lens, Question
 
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, ItemStatus, NotApplicableReason, Review, User, Workload
-from ..risk import AnswerState, Risk, missing_choices, question_risk
+from ..risk import AnswerState, answer_state, missing_choices, question_risk
 from ..specs import version_specs
 
-# The WA Tool's limit for a note on one choice; ours is the same so a note always fits there.
-CHOICE_NOTES_MAX_LENGTH = 250
+# The WA Tool's limit for a choice's notes; ours is the same so a sync never truncates.
+CHOICE_NOTE_MAX_LENGTH = 250
 
 
 class AnswerConflict(Exception):
@@ -27,19 +27,6 @@ class AnswerConflict(Exception):
         self.current = current
 
 
-def answer_state(answer: Answer, choice_codes: Iterable[str] = ()) -> AnswerState:
-    selected = frozenset(answer.selected)
-    not_applicable = frozenset(answer.choices_not_applicable)
-    every_choice_na = bool(not_applicable) and not_applicable >= frozenset(choice_codes)
-    return AnswerState(
-        answered=bool(selected) or answer.none_of_these or not answer.is_applicable or every_choice_na,
-        question_not_applicable=not answer.is_applicable,
-        none_of_these=answer.none_of_these,
-        selected=selected,
-        choices_not_applicable=not_applicable,
-    )
-
-
 def answer_snapshot(answer: Answer) -> dict:
     """The user-visible content of an answer: what the audit trail and conflict messages compare."""
     return {
@@ -48,8 +35,8 @@ def answer_snapshot(answer: Answer) -> dict:
         "is_applicable": answer.is_applicable,
         "reason": answer.reason,
         "choices_not_applicable": dict(answer.choices_not_applicable),
-        "notes": answer.notes,
         "choice_notes": dict(answer.choice_notes),
+        "notes": answer.notes,
         "risk": answer.risk,
         "version": answer.version,
     }
@@ -79,6 +66,29 @@ def review_start(*, workload: Workload, actor: User, lens: Lens | None = None) -
     return review
 
 
+def _contradictions(
+    selected: list[str], none_of_these: bool, is_applicable: bool, choices_not_applicable: dict[str, str]
+) -> dict[str, list[str]]:
+    """An answer must mean one thing: each combination below would say yes and no at once."""
+    errors: dict[str, list[str]] = {}
+    if not is_applicable and (selected or none_of_these):
+        what = "best practices are selected" if selected else '"None of these" is chosen'
+        errors["is_applicable"] = [
+            f"The question cannot be marked as not applying while {what}: clear them first, "
+            "or keep the question applicable."
+        ]
+    if none_of_these and selected:
+        errors["none_of_these"] = [
+            '"None of these" cannot be combined with selected best practices: clear them first.'
+        ]
+    both = set(selected) & set(choices_not_applicable)
+    if both:
+        errors["choices_not_applicable"] = [
+            f"{', '.join(sorted(both))} cannot be both selected and not applicable."
+        ]
+    return errors
+
+
 def _validate(
     question: Question,
     codes: list[str],
@@ -87,23 +97,14 @@ def _validate(
     is_applicable: bool,
     reason: str,
     choices_not_applicable: dict[str, str],
-    notes: str,
     choice_notes: dict[str, str],
+    notes: str,
 ) -> None:
-    errors: dict[str, list[str]] = {}
+    errors = _contradictions(selected, none_of_these, is_applicable, choices_not_applicable)
     unknown = [code for code in [*selected, *choices_not_applicable, *choice_notes] if code not in codes]
     if unknown:
         errors.setdefault("selected", []).append(
             f"{', '.join(sorted(set(unknown)))} is not a best practice of {question.code}."
-        )
-    if none_of_these and selected:
-        errors.setdefault("none_of_these", []).append(
-            '"None of these" cannot be combined with selected best practices.'
-        )
-    both = set(selected) & set(choices_not_applicable)
-    if both:
-        errors.setdefault("choices_not_applicable", []).append(
-            f"{', '.join(sorted(both))} cannot be both selected and not applicable."
         )
     valid_reasons = set(NotApplicableReason.values)
     if not is_applicable and reason not in valid_reasons:
@@ -113,15 +114,14 @@ def _validate(
         errors.setdefault("choices_not_applicable", []).append(
             f"Choose why {', '.join(sorted(bad_reasons))} does not apply."
         )
+    long_notes = sorted(code for code, text in choice_notes.items() if len(text) > CHOICE_NOTE_MAX_LENGTH)
+    if long_notes:
+        errors.setdefault("choice_notes", []).append(
+            f"The note on {', '.join(long_notes)} is limited to {CHOICE_NOTE_MAX_LENGTH} characters."
+        )
     if len(notes) > settings.ANSWER_NOTES_MAX_LENGTH:
         errors.setdefault("notes", []).append(
             f"Notes are limited to {settings.ANSWER_NOTES_MAX_LENGTH:,} characters (you have {len(notes):,})."
-        )
-    long_notes = sorted(code for code, note in choice_notes.items() if len(note) > CHOICE_NOTES_MAX_LENGTH)
-    if long_notes:
-        errors.setdefault("choice_notes", []).append(
-            f"Notes on a best practice are limited to {CHOICE_NOTES_MAX_LENGTH} characters "
-            f"({', '.join(long_notes)})."
         )
     if errors:
         raise ValidationError(errors)
@@ -139,12 +139,14 @@ def answer_record(
     is_applicable: bool = True,
     reason: str = "",
     choices_not_applicable: dict[str, str] | None = None,
-    notes: str = "",
     choice_notes: dict[str, str] | None = None,
+    notes: str = "",
 ) -> Answer:
     """Save an answer the user edited from `base_version`; a newer stored version raises AnswerConflict.
 
-    `choice_notes` ({BP code: note}) replaces the notes on best practices; None keeps the stored ones.
+    An answer that contradicts itself (practices selected with "None of these", or on a question that does
+    not apply; a practice both selected and not applicable) is refused with a ValidationError naming why,
+    for the web form, the API and imports alike.
     """
     specs = version_specs(review.lens_version_id)
     spec = specs.by_question_id[question.pk]
@@ -152,9 +154,10 @@ def answer_record(
     selected_set = set(selected)
     selected_list = [code for code in codes if code in selected_set] + sorted(selected_set - set(codes))
     choices_na = dict(choices_not_applicable or {})
-    notes_by_code = {code: note for code, note in (choice_notes or {}).items() if note}
+    # An empty note is no note: a cleared field must not leave a key behind.
+    notes_by_code = {code: text.strip() for code, text in (choice_notes or {}).items() if text.strip()}
     _validate(
-        question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes, notes_by_code
+        question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes_by_code, notes
     )
 
     answer = Answer.objects.select_for_update().filter(review=review, question=question).first()
@@ -172,10 +175,9 @@ def answer_record(
         "is_applicable": is_applicable,
         "reason": "" if is_applicable else reason,
         "choices_not_applicable": {code: choices_na[code] for code in codes if code in choices_na},
+        "choice_notes": {code: notes_by_code[code] for code in codes if code in notes_by_code},
         "notes": notes,
     }
-    if choice_notes is not None:
-        wanted["choice_notes"] = {code: notes_by_code[code] for code in codes if code in notes_by_code}
     if all(before[key] == value for key, value in wanted.items()):
         # Saving what is already stored changes nothing, even from a stale page: no conflict, no new version.
         return answer
@@ -264,11 +266,10 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
 
 
 __all__ = [
+    "CHOICE_NOTE_MAX_LENGTH",
     "AnswerConflict",
-    "Risk",
     "answer_record",
     "answer_snapshot",
-    "answer_state",
     "items_sync",
     "review_start",
 ]

@@ -19,9 +19,9 @@ from questionnaire.models import BestPractice, LensVersion, Question
 
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, Milestone, Review, User
-from ..risk import question_risk
+from ..risk import answer_state, question_risk
 from ..specs import version_specs
-from .answers import answer_state, items_sync
+from .answers import items_sync
 from .milestones import NAME_MAX_LENGTH, milestone_create
 
 

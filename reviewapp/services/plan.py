@@ -33,13 +33,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..audit import audit_record
-from ..models import ImprovementItem, ItemStatus, Membership, ReminderLog, Review, User
+from ..models import WORK_LEFT, ImprovementItem, ItemStatus, Membership, ReminderLog, Review, User
+from ..selectors import plan_rows
 from ..specs import version_specs
 
 logger = logging.getLogger(__name__)
 
-# Statuses that still mean work for someone: what reminders, "overdue" and "open" counts look at.
-WORK_LEFT = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS)
 REMINDER_WINDOW_DAYS = 7
 TEXT_MAX_LENGTH = 2000
 TICKET_URL_MAX_LENGTH = 2048
@@ -330,9 +329,6 @@ def reminder_items(today: date) -> dict[User, list[ReminderLine]]:
 
     Only workloads the owner may still see count: someone who left the team is not told about its weaknesses.
     """
-    # Imported here so that selectors.py may itself use service helpers without an import cycle.
-    from ..selectors import plan_rows
-
     member = Membership.objects.filter(team_id=OuterRef("workload__team_id"), user_id=OuterRef("owner_id"))
     items = (
         ImprovementItem.objects.filter(
@@ -420,7 +416,6 @@ def send_item_reminders(today: date | None = None) -> int:
 __all__ = [
     "KEEP",
     "REMINDER_WINDOW_DAYS",
-    "WORK_LEFT",
     "acceptance_latest",
     "expire_risk_acceptances",
     "item_state",

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 from ..audit import audit_record
 from ..lib.csvcells import safe_cell
 from ..models import AuditEvent, User, Workload
-from ..selectors_audit import audit_events_visible_to, audit_scope, filter_audit_events, workload_names
+from ..selectors import audit_events_visible_to, audit_scope, filter_audit_events, workload_names
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = (

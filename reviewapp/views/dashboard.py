@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..access import teams_visible_to, workloads_visible_to
-from ..forms_plan import DashboardFilterForm
-from ..models import ImprovementItem, User
-from ..selectors import WORK_LEFT, dashboard_rows, dashboard_totals, my_items, workload_plan_rows
+from ..forms import DashboardFilterForm
+from ..models import WORK_LEFT, ImprovementItem, User
+from ..selectors import dashboard_rows, dashboard_totals, my_items, workload_plan_rows
 from .plan.exports import FORMATS, export_response
 
 DASHBOARD_PAGE_SIZE = 100

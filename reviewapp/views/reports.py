@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ..access import get_review_for_user, teams_writable_by
 from ..forms import add_service_errors
+from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob, Review, Team, User
-from ..reports.errors import QueueUnavailable, ReportError
+from ..reports.errors import ReportError
 from ..reports.jobs import content_type_of, jobs_of, report_file, report_request
 from ..reports.json_reader import FORMAT, ReviewImportError
 from ..reports.review_json import import_review_json

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ..access import Action, get_team_for_user, may, teams_visible_to
 from ..forms import MemberAddForm, MemberRoleForm, TeamForm, add_service_errors
 from ..models import Membership, Role, Team
-from ..selectors_workloads import team_rows, with_review_summary
+from ..selectors import team_rows, with_review_summary
 from ..services import membership_remove, membership_set, team_create
 
 _ROLE_ORDER = Case(

@@ -49,6 +49,10 @@ def _imported_values(summary: dict, answer: dict, question_map: QuestionMap, rep
             none_of_these = True
         else:
             _unmapped(report, there.question_id, choice_id)
+    if not there.is_applicable:
+        # The tool keeps a question's choices while it is marked not applicable and ignores them; here an
+        # answer cannot say both (services.answers), so the tool's own reading wins: it does not apply.
+        selected, none_of_these = [], False
     not_applicable: dict[str, str] = {}
     choice_notes: dict[str, str] = {}
     for choice_id, choice in there.choices.items():

@@ -1,4 +1,4 @@
-"""An administrator's lens import in the browser: preview with every repair, confirm, and a busy button."""
+"""An administrator's lens import in the browser: preview with every repair, confirm, busy buttons meanwhile."""
 
 from __future__ import annotations
 
@@ -10,33 +10,16 @@ from tests.conftest import PASSWORD
 from tests.questionnaire.lens_shapes import as_text, published_lens
 
 from .conftest import sign_in
+from .test_long_actions import BUSY_RECORDER, busy_moments
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-# Stops the next form submission from leaving the page (after app.js has seen it), so the page's state while a
-# slow action runs can be read without racing the server.
-HOLD_SUBMISSION = (
-    "window.addEventListener('submit', (event) => event.preventDefault(), {capture: true, once: true})"
-)
-
-
-def test_a_slow_form_disables_its_buttons_once_sent(page, chromium_path, admin_user):
-    sign_in(page, admin_user.username, PASSWORD)
-    page.goto("/lenses/import/")
-    page.set_input_files("#id_file", {"name": "x.json", "mimeType": "application/json", "buffer": b"{}"})
-    page.evaluate(HOLD_SUBMISSION)
-
-    page.click("button:has-text('Preview')")
-
-    button = page.locator("form[data-busy] button:has-text('Reading the file')")
-    expect(button).to_be_disabled()
-    expect(page.locator("form[aria-busy=true]")).to_have_count(1)
 
 
 def test_an_admin_previews_then_imports_a_published_lens(page, chromium_path, admin_user, tmp_path):
     lens_file = tmp_path / "published.json"
     lens_file.write_text(as_text(published_lens()), encoding="utf-8")
     sign_in(page, admin_user.username, PASSWORD)
+    page.add_init_script(BUSY_RECORDER)
     page.goto("/lenses/import/")
     page.set_input_files("#id_file", str(lens_file))
 
@@ -49,4 +32,8 @@ def test_an_admin_previews_then_imports_a_published_lens(page, chromium_path, ad
 
     page.click("button:has-text('Import this lens')")
     expect(page.locator(".messages")).to_contain_text("Imported Serverless Data Controls as version 1")
+    # While each step ran, its buttons were disabled and the page said what it was doing.
+    moments = busy_moments(page)
+    assert {"note": "Reading the file…", "disabled": ["Preview"]} in moments
+    assert {"note": "Importing…", "disabled": ["Import this lens"]} in moments
     assert Lens.objects.get(slug="serverless-data-controls").versions.count() == 1

@@ -12,6 +12,7 @@ from moto import mock_aws
 from checks import execution, services, tasks
 from checks.models import AwsTarget, EvidenceRun, EvidenceSchedule, EvidenceTask, Finding, RunState, TaskState
 from checks.registry import work_units
+from reviewapp.lib.queue import QueueUnavailable
 from reviewapp.models import AuditEvent
 
 from .factories import finished_run, target_for
@@ -158,7 +159,7 @@ def test_an_unreachable_broker_leaves_no_run_behind(workload, owner, monkeypatch
     add_target(workload, owner)
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
-    with pytest.raises(services.QueueUnavailable, match="task queue is unreachable"):
+    with pytest.raises(QueueUnavailable, match="task queue is unreachable"):
         services.run_start(workload=workload, actor=owner)
     assert not EvidenceRun.objects.exists()
 
@@ -173,7 +174,7 @@ def test_a_broker_lost_while_publishing_fails_the_run_instead_of_leaving_it_queu
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.run_task, "apply_async", refuse)
-    with pytest.raises(services.QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
+    with pytest.raises(QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
         services.run_start(workload=workload, actor=owner)
     run = EvidenceRun.objects.get()
     assert run.state == RunState.FAILED and "could not be queued" in run.error

@@ -30,7 +30,8 @@ from questionnaire.lensformat import (
     read_custom_lens,
 )
 from questionnaire.models import Lens
-from reviewapp.risk import AnswerState, ChoiceSpec, Level, QuestionSpec, Risk, RiskRuleSpec, question_risk
+from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, Risk, RiskRuleSpec
+from reviewapp.risk import AnswerState, question_risk
 
 BACKUPS = "$.pillars[0].questions[0]"
 ACCESS = "$.pillars[0].questions[1]"

@@ -22,8 +22,8 @@ from django.core.management import call_command
 from django.db import OperationalError, connections
 from django.urls import reverse
 
-from reviewapp.audit import RequestContext, request_context
 from reviewapp.lib.jsonlog import REDACTED, ContextFilter, JsonFormatter, RedactFilter, TextFormatter
+from reviewapp.lib.request_context import RequestContext, request_context
 
 ROOT = Path(__file__).resolve().parents[2]
 

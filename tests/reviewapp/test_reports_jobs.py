@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from reviewapp import tasks
+from reviewapp.lib.queue import QueueUnavailable
 from reviewapp.models import AuditEvent, ReportJob
 from reviewapp.reports import jobs
-from reviewapp.reports.errors import QueueUnavailable, ReportTooLarge
+from reviewapp.reports.errors import ReportTooLarge
 from reviewapp.services import milestone_create
 
 pytestmark = pytest.mark.django_db

@@ -7,20 +7,22 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from questionnaire.conditions import parse_condition
-from reviewapp.risk import (
-    LEVEL_ORDER,
-    RISK_ORDER,
-    AnswerState,
+from questionnaire.rating import (
     ChoiceSpec,
     Level,
     QuestionSpec,
     Risk,
-    RiskCounts,
     RiskRuleSpec,
     level_rules,
+    none_of_these_id,
+)
+from reviewapp.risk import (
+    LEVEL_ORDER,
+    RISK_ORDER,
+    AnswerState,
+    RiskCounts,
     level_sort_key,
     missing_choices,
-    none_of_these_id,
     question_risk,
     risk_sort_key,
     worst,

@@ -25,8 +25,8 @@ from reviewapp.models import (
     User,
     Workload,
 )
-from reviewapp.risk import missing_choices, question_risk
-from reviewapp.services import answer_state, compare_snapshots, items_sync, milestone_verify, review_snapshot
+from reviewapp.risk import answer_state, missing_choices, question_risk
+from reviewapp.services import compare_snapshots, items_sync, milestone_verify, review_snapshot
 from reviewapp.services.plan import owner_problem
 from reviewapp.services.workloads import WORKLOAD_FIELDS
 from reviewapp.specs import version_specs

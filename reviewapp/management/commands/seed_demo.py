@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from questionnaire.models import Lens, LensVersion, Question
+from questionnaire.rating import Level, QuestionSpec
 from reviewapp.audit import audit_record
 from reviewapp.models import (
     Answer,
@@ -48,8 +49,7 @@ from reviewapp.models import (
     User,
     Workload,
 )
-from reviewapp.risk import AnswerState, Level, QuestionSpec, missing_choices, question_risk
-from reviewapp.services.answers import answer_state
+from reviewapp.risk import AnswerState, answer_state, missing_choices, question_risk
 
 # Snapshots are built by the milestone service from the rows seeded in memory, so the format has one home.
 from reviewapp.services.milestones import catalogue_practices, snapshot_sha256
@@ -346,6 +346,8 @@ class Seeder:
 
     @staticmethod
     def _selected(draws: _Question, maturity: float) -> list[str]:
+        if draws.not_applicable_reason:
+            return []  # a question that does not apply has nothing selected (services.answers refuses it)
         return [
             choice.code
             for choice in draws.spec.choices
@@ -369,7 +371,11 @@ class Seeder:
         codes = [choice.code for choice in draws.spec.choices]
         answer.selected = self._selected(draws, maturity)
         # Answered in full: a question with nothing adopted says so with "None of these".
-        answer.none_of_these = not answer.selected and not set(codes) <= set(draws.choices_na)
+        answer.none_of_these = (
+            not answer.selected
+            and not draws.not_applicable_reason
+            and not set(codes) <= set(draws.choices_na)
+        )
         answer.is_applicable = not draws.not_applicable_reason
         answer.reason = draws.not_applicable_reason
         answer.choices_not_applicable = {

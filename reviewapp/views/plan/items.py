@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ...access import Action, get_workload_for_user, may
-from ...forms import add_service_errors
-from ...forms_plan import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm
+from ...forms import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm, add_service_errors
 from ...models import ImprovementItem, ItemStatus, Review, User, Workload
 from ...selectors import improvement_plan, lens_upgrade_available, plan_rows, plan_status_counts
 from ...services import item_update, items_bulk_update

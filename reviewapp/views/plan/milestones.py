@@ -15,9 +15,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from ...access import Action, get_workload_for_user, may
-from ...forms import add_service_errors
-from ...forms_plan import MilestoneForm
-from ...lib.svgchart import risk_trend_svg
+from ...forms import MilestoneForm, add_service_errors
+from ...lib.charts import risk_trend_svg
 from ...models import Answer, ItemStatus, Milestone, NotApplicableReason, Review, Workload
 from ...risk import RiskCounts
 from ...selectors import milestone_trend
@@ -49,7 +48,7 @@ def _list_context(
         "can_edit": may(request.user, workload, Action.EDIT) and bool(reviews),
         "at_limit": len(trend) >= MAX_MILESTONES_PER_WORKLOAD,
         "limit": MAX_MILESTONES_PER_WORKLOAD,
-        # Built from escaped parts in lib/svgchart.py.
+        # Built from escaped parts in lib/charts.py.
         "chart": mark_safe(risk_trend_svg(points)) if len(points) > 1 else "",  # noqa: S308  # nosec B308 B703
         "points": points,
     }

@@ -25,9 +25,10 @@ from django.db.models import (
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 
-from .access import teams_visible_to, workloads_visible_to
-from .models import Membership, Review, Team, User, Workload
-from .risk import Risk
+from questionnaire.rating import Risk
+
+from ..access import teams_visible_to, workloads_visible_to
+from ..models import Membership, Review, Team, User, Workload
 
 # The headline order of risk.worst(): HIGH > MEDIUM > NONE > UNANSWERED > NOT_APPLICABLE.
 RISK_RANK = {Risk.HIGH: 4, Risk.MEDIUM: 3, Risk.NONE: 2, Risk.UNANSWERED: 1, Risk.NOT_APPLICABLE: 0}

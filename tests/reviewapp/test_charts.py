@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reviewapp.lib.svgchart import risk_trend_svg
+from reviewapp.lib.charts import risk_trend_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,8 +9,8 @@ from uuid import UUID
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .access import workloads_visible_to
-from .models import AuditEvent, Role, User, Workload
+from ..access import workloads_visible_to
+from ..models import AuditEvent, Role, User, Workload
 
 
 def audit_scope(user: User) -> str | None:

@@ -1,5 +1,4 @@
-"""Forms of the improvement plan, milestones and dashboard: they parse input and show errors; services
-write."""
+"""Forms of the improvement plan: they parse input and show errors; services/plan.py writes."""
 
 from __future__ import annotations
 
@@ -9,16 +8,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from .models import Environment, ImprovementItem, ItemStatus, Review, User
-from .risk import Level, Risk
-from .selectors import NOT_REVIEWED, DashboardFilters, PlanFilters
-from .services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH, acceptance_latest
+from questionnaire.rating import Level
+
+from ..models import ImprovementItem, ItemStatus, User
+from ..selectors.plan import PlanFilters
+from ..services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH, acceptance_latest
+from .common import owner_choices
 
 LEVEL_CHOICES = [("", "Any level"), *((level.value, level.value.title()) for level in Level)]
-
-
-def _owner_choices(members: list[User], empty: str) -> list[tuple[str, str]]:
-    return [("", empty), *((str(user.pk), user.display_name()) for user in members)]
 
 
 class DateInput(forms.DateInput):
@@ -78,7 +75,7 @@ class ItemForm(forms.Form):
         if item.status in (ItemStatus.RISK_ACCEPTED, ItemStatus.DONE):
             statuses.append(ItemStatus(item.status))
         self.fields["status"].choices = [(status.value, status.label) for status in statuses]
-        self.fields["owner"].choices = _owner_choices(members, "Nobody")
+        self.fields["owner"].choices = owner_choices(members, "Nobody")
         prefix = f"item-{item.pk}"
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("id", f"{prefix}-{name}")
@@ -174,55 +171,3 @@ class BulkForm(forms.Form):
         elif data.get("due_date"):
             changes["due_date"] = data["due_date"]
         return changes
-
-
-class MilestoneForm(forms.Form):
-    name = forms.CharField(
-        max_length=100,
-        error_messages={"required": "Give the milestone a name, such as the date or the release it marks."},
-        help_text="Unique within the workload, up to 100 characters.",
-        widget=forms.TextInput(attrs={"class": "milestone-name"}),
-    )
-    review = forms.ChoiceField(required=False, label="Review")
-
-    def __init__(self, *args: Any, reviews: list[Review], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.reviews = {str(review.pk): review for review in reviews}
-        self.fields["review"].choices = [(key, str(review.lens)) for key, review in self.reviews.items()]
-
-    def clean_review(self) -> Review | None:
-        value = self.cleaned_data["review"]
-        if not value and len(self.reviews) == 1:
-            return next(iter(self.reviews.values()))
-        if value not in self.reviews:
-            raise forms.ValidationError("Choose the review to save.")
-        return self.reviews[value]
-
-
-RISK_FILTER_CHOICES = [
-    ("", "Any risk"),
-    (Risk.HIGH.value, "High risk"),
-    (Risk.MEDIUM.value, "Medium risk"),
-    (Risk.NONE.value, "No risk"),
-    (Risk.UNANSWERED.value, "Review in progress"),
-    (NOT_REVIEWED, "Not reviewed"),
-]
-
-
-class DashboardFilterForm(forms.Form):
-    team = forms.ChoiceField(required=False)
-    environment = forms.ChoiceField(required=False, choices=[("", "Any environment"), *Environment.choices])
-    risk = forms.ChoiceField(required=False, choices=RISK_FILTER_CHOICES, label="Highest risk")
-    owner = forms.ChoiceField(required=False, label="Items owned by")
-
-    def __init__(self, *args: Any, teams: list[tuple[Any, str]], owners: list[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "Any team"), *((str(pk), name) for pk, name in teams)]
-        self.fields["owner"].choices = _owner_choices(owners, "Anyone")
-
-    def filters(self) -> DashboardFilters:
-        if not self.is_bound or not self.is_valid():
-            return DashboardFilters()
-        return DashboardFilters(
-            **{name: self.cleaned_data[name] for name in ("team", "environment", "risk", "owner")}
-        )

@@ -1,20 +1,17 @@
-"""Web forms for workloads and teams: they parse what people type and show errors; services do the writes.
-
-A form never saves. Views hand `form.service_fields()` to a service and, when the service refuses (a name
-taken a moment ago, a rule only it knows), `add_service_errors` puts its messages on the same fields.
-"""
+"""Web forms for workloads and teams: they parse what people type and show errors; services/workloads.py
+does the writes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from .access import teams_writable_by
-from .lib.aws_regions import AWS_REGIONS
-from .lib.workload_fields import (
+from ..access import teams_writable_by
+from ..lib.aws_regions import AWS_REGIONS
+from ..lib.workload_fields import (
     INDUSTRIES,
     MAX_ACCOUNT_IDS,
     MAX_TAGS,
@@ -25,31 +22,9 @@ from .lib.workload_fields import (
     parse_account_ids,
     parse_tags,
 )
-from .models import Environment, Role, Team, User, Workload
-from .services.workloads import WORKLOAD_FIELDS
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields; anything else becomes a form-wide error."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, messages in error.message_dict.items():
-        target = field if field in form.fields else None
-        if field == NON_FIELD_ERRORS:
-            target = None
-        form.add_error(target, messages)
-
-
-def find_user(username: str) -> User | None:
-    """The user with this username; case does not matter unless two accounts differ only by case."""
-    username = username.strip()
-    exact = User.objects.filter(username=username).first()
-    if exact is not None:
-        return exact
-    matches = list(User.objects.filter(username__iexact=username)[:2])
-    return matches[0] if len(matches) == 1 else None
-
+from ..models import Environment, Role, Team, User, Workload
+from ..services.workloads import WORKLOAD_FIELDS
+from .common import find_user
 
 AT_LEAST_3 = "Use at least 3 characters (the Well-Architected Tool requires them too)."
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from questionnaire.models import BestPractice, Question
+from questionnaire.models import BestPractice, LensVersion, Question
+from questionnaire.rating import Risk
 
-from .models import Answer, Review
-from .risk import Risk, RiskCounts, missing_choices
-from .services.answers import answer_state
-from .specs import version_specs
+from ..models import Answer, Review
+from ..risk import RiskCounts, answer_state, missing_choices
+from ..specs import version_specs
 
 
 @dataclass
@@ -97,3 +97,12 @@ def question_neighbours(rows: list[QuestionRow], code: str) -> tuple[str | None,
     previous = codes[index - 1] if index > 0 else None
     following = codes[index + 1] if index + 1 < len(codes) else None
     return previous, following
+
+
+def lens_upgrade_available(review: Review) -> LensVersion | None:
+    """The newest version of the review's lens when it is newer than the one the review is on, else None."""
+    return (
+        LensVersion.objects.filter(lens_id=review.lens_id, number__gt=review.lens_version.number)
+        .order_by("-number")
+        .first()
+    )
