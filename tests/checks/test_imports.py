@@ -282,3 +282,23 @@ def test_the_declared_size_is_checked_before_reading(workload, owner, settings):
         evidence_import_create(
             workload=workload, actor=owner, upload=Upload(io.BytesIO(b"[]"), "huge.json", 20_000)
         )
+
+
+@pytest.mark.parametrize(
+    "name, file_format",
+    [
+        ("prowler-demo.ocsf.json", PROWLER_OCSF),
+        ("prowler-demo.csv", PROWLER_CSV),
+        ("securityhub-demo.asff.json", ASFF),
+    ],
+)
+def test_the_demo_sample_files_import_for_the_demo_account(name, file_format):
+    from pathlib import Path
+
+    from checks.demo import DEMO_ACCOUNT
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "samples" / name
+    result = parsed(path.read_bytes())
+    assert result.file_format == file_format
+    assert {finding.account_id for finding in result.findings} == {DEMO_ACCOUNT}
+    assert any(not mapping.practices_for(result.source, f.check_id) for f in result.findings)  # one unmapped
