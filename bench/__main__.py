@@ -2,9 +2,9 @@
 
 Steps: create the database `bench_reviews` (or BENCH_DATABASE) on the server DATABASE_URL names, migrate, load the
 lens, seed 50 workloads and measure the dashboard, seed up to 200 and render the consolidated report (PDF and
-XLSX), seed the rest up to 1,000 and measure every page next to the bare view, render the
-PDF, count answer saves per second against gunicorn, time evidence collection, print the table, write
-bench/results.json, and drop the database. See docs/performance.md.
+XLSX), seed the rest up to 1,000 and measure every page next to the bare view, render the PDF, count answer
+saves per second against gunicorn, time evidence collection and a 20,000-finding evidence import, print the
+table, write bench/results.json, and drop the database. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated sections to leave out: pages, saves, pdf, collection, consolidated",
+        help="comma-separated sections to leave out: pages, saves, pdf, collection, imports, consolidated",
     )
     parser.add_argument(
         "--keep-db", action="store_true", help="keep bench_reviews afterwards, to look into it"

@@ -337,8 +337,9 @@ def scheduled_runs_start(now: datetime | None = None) -> list[EvidenceRun]:
 
 
 def apply_suggestions(review: Review, question: Question, actor: User) -> list[str]:
-    """The BP codes of `question` that the latest evidence SUPPORTS, in catalogue order, for the review page
-    to pre-select once the person confirmed. Nothing is answered here: the person saves the answer through
+    """The BP codes of `question` that the current evidence SUPPORTS, in catalogue order, for the review page
+    to pre-select once the person confirmed. INCONCLUSIVE practices (a check could not look, a task failed,
+    the evidence expired) are never among them. Nothing is answered here: the person saves the answer through
     reviewapp.services.answer_record, and the audit trail records that they applied these suggestions."""
     if question.lens_version_id != review.lens_version_id:
         raise ValidationError("This question is not part of the review's lens version.")
@@ -346,13 +347,14 @@ def apply_suggestions(review: Review, question: Question, actor: User) -> list[s
     codes = list(question.best_practices.order_by("order").values_list("code", flat=True))
     supported = [code for code in codes if code in evidence and evidence[code].verdict == Verdict.SUPPORTS]
     if supported:
-        run_id = next(iter(evidence.values())).run_id
+        run_id = next((evidence[code].run_id for code in supported if evidence[code].run_id), None)
+        sources = sorted({source for code in supported for source in evidence[code].sources})
         audit_record(
             actor=actor,
             action="evidence.suggestions_apply",
             obj=review,
             object_repr=f"{question.code} of {review.workload.name}",
             workload_id=review.workload_id,
-            after={"question": question.code, "suggested": supported, "run": str(run_id)},
+            after={"question": question.code, "suggested": supported, "run": str(run_id), "sources": sources},
         )
     return supported

@@ -90,6 +90,7 @@ def _evidence_context(request: HttpRequest, workload: Workload) -> dict:
         ),
         "schedule": schedule,
         "principal": settings.AWS_APP_PRINCIPAL_ARN,
+        "imports": list(selectors.imports_of(workload)),
     }
 
 

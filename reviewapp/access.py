@@ -143,6 +143,11 @@ def may(user: User, obj: Workload | Review | Team, action: Action) -> bool:
     return action in actions
 
 
+def may_manage_catalogue(user: User) -> bool:
+    """Lenses are shared by every team, so importing one is an organisation administrator's job."""
+    return bool(user.is_authenticated and user.is_active and user.is_org_admin)
+
+
 # --- Consolidated reports, saved filters and Jira ---------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from . import (
     answers,
     docs,
     evidence,
+    evidence_imports,
     items,
     jira,
     lenses,
@@ -44,6 +45,15 @@ v1 = [
     path(
         "reviews/<uuid:review_id>/wa-tool/export/", watool.WaToolExport.as_view(), name="api_wa_tool_export"
     ),
+    path("reviews/<uuid:review_id>/wa-tool/link/", watool.WaToolLinkView.as_view(), name="api_wa_tool_link"),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/create/", watool.WaToolCreate.as_view(), name="api_wa_tool_create"
+    ),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/upgrade/",
+        watool.WaToolUpgrade.as_view(),
+        name="api_wa_tool_upgrade",
+    ),
     path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
     path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
     path(
@@ -68,6 +78,21 @@ v1 = [
     path("evidence-runs/<uuid:run_id>/", evidence.RunDetail.as_view(), name="api_run_detail"),
     path("evidence-runs/<uuid:run_id>/cancel/", evidence.RunCancel.as_view(), name="api_run_cancel"),
     path("evidence-runs/<uuid:run_id>/findings/", evidence.RunFindings.as_view(), name="api_run_findings"),
+    path(
+        "workloads/<uuid:workload_id>/evidence-imports/",
+        evidence_imports.ImportList.as_view(),
+        name="api_import_list",
+    ),
+    path(
+        "evidence-imports/<uuid:import_id>/",
+        evidence_imports.ImportDetail.as_view(),
+        name="api_import_detail",
+    ),
+    path(
+        "evidence-imports/<uuid:import_id>/findings/",
+        evidence_imports.ImportFindings.as_view(),
+        name="api_import_findings",
+    ),
     path("reviews/<uuid:review_id>/reports/", reports.ReportList.as_view(), name="api_report_list"),
     path("reports/<uuid:job_id>/", reports.ReportDetail.as_view(), name="api_report_detail"),
     path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),
@@ -105,6 +130,7 @@ v1 = [
     ),
     path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
     path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
+    path("lens-imports/preview/", lenses.LensImportPreview.as_view(), name="api_lens_import_preview"),
     path("lenses/<slug:slug>/", lenses.LensDetail.as_view(), name="api_lens_detail"),
     path("lenses/<slug:slug>/export/", lenses.LensExport.as_view(), name="api_lens_export"),
 ]

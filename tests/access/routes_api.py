@@ -47,7 +47,7 @@ def prepare(world: World) -> None:
 def _prepare_evidence(world: World) -> None:
     """Workloads of the owner's team of our own: the evidence pages' prepare() keeps a run active on
     world.workload, and a workload has at most one active run."""
-    from checks.models import AwsTarget, EvidenceRun, RunState
+    from checks.models import AwsTarget, EvidenceImport, EvidenceRun, RunState
     from reviewapp.services import workload_create
 
     for key in ("api_idle_workload", "api_busy_workload"):
@@ -70,6 +70,20 @@ def _prepare_evidence(world: World) -> None:
     world.extra["api_run"] = EvidenceRun.objects.create(
         workload=world.api_busy_workload, state=RunState.RUNNING, total_tasks=2
     )
+    world.extra["api_import"] = EvidenceImport.objects.create(
+        workload=world.api_idle_workload, source="SECURITY_HUB", file_format="asff", file_name="findings.json",
+        file_size=100, accounts=["444455556666"], total=0,
+    )  # fmt: skip
+
+
+def _hub_file(world: World) -> dict:
+    """Security Hub findings of the idle workload's connected account, as a multipart upload."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from checks.imports.samples import Sample, asff_file
+
+    content = asff_file([Sample("IAM.6", "PASSED", "444455556666")])
+    return {"file": SimpleUploadedFile("findings.json", content, content_type="application/json")}
 
 
 def _workload(world: World) -> dict:
@@ -100,11 +114,12 @@ def _new_workload(world: World) -> dict:
 
 
 def _lens_document(world: World) -> dict:
+    from questionnaire.lensformat import parse_custom_lens
     from reviewapp.api.lenses import CUSTOM_LENS_DOCUMENT
 
     document = json.loads(json.dumps(CUSTOM_LENS_DOCUMENT))
     document["name"] = "Access table lens"
-    return {"document": document}
+    return {"document": document, "confirm": parse_custom_lens(json.dumps(document)).content_sha256()}
 
 
 def api(scope: str, **options) -> Route:
@@ -141,7 +156,37 @@ ROUTES = {
         "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
     ),
     "api_wa_tool_export": api(
-        "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {**_tool_workload(world), "dry_run": True},
+        write_ok=(400,),
+    ),
+    "api_wa_tool_link": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"workload": _tool_workload(world)["workload_arn"]},
+        write_ok=(400,),
+    ),
+    "api_wa_tool_create": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"account_id": "999988887777", "region": "eu-west-1"},
+        write_ok=(400,),
+    ),
+    # No workload is linked yet: the owner's call reaches the 400 that asks for a link.
+    "api_wa_tool_upgrade": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"milestone_name": "Before upgrade"},
+        write_ok=(400,),
     ),
     "api_item_list": api("user"),
     "api_workload_item_list": api("object", kwargs=_workload),
@@ -168,12 +213,24 @@ ROUTES = {
         "object", kwargs=lambda world: {"run_id": world.api_run.pk}, read=False, write="post"
     ),
     "api_run_findings": api("object", kwargs=lambda world: {"run_id": world.api_run.pk}),
+    # Uploads are multipart, not JSON.
+    "api_import_list": Route(
+        scope="object",
+        api=True,
+        kwargs=lambda world: {"workload_id": world.api_idle_workload.pk},
+        write="post",
+        data=_hub_file,
+        write_ok=(201,),
+    ),
+    "api_import_detail": api("object", kwargs=lambda world: {"import_id": world.api_import.pk}),
+    "api_import_findings": api("object", kwargs=lambda world: {"import_id": world.api_import.pk}),
     # Asking for a report is a read: viewers may, as on the web page (tests/api/test_reports.py has the POST).
     "api_report_list": api("object", kwargs=_review),
     "api_report_detail": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_report_download": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_lens_list": api("user"),
     "api_lens_import": api("admin", read=False, write="post", data=_lens_document),
+    "api_lens_import_preview": api("admin", read=False, write="post", data=_lens_document, write_ok=(200,)),
     "api_lens_detail": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
     "api_lens_export": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
     "api_schema": api("user"),

@@ -192,7 +192,8 @@ def test_two_accounts_a_killed_worker_the_reaper_and_a_clean_rerun(
     finally:
         worker.stop()
     assert run.state == RunState.SUCCEEDED, (run.error, (tmp_path / "worker-2.log").read_text()[-3000:])
-    assert run.done_tasks == run.total_tasks == 2 * (5 + 5 * len(REGIONS))
+    # Global units: identity, detection, network, data, transit, org; regional: every group but identity.
+    assert run.done_tasks == run.total_tasks == 2 * (6 + 6 * len(REGIONS))
     doomed.refresh_from_db()
     assert doomed.state == RunState.FAILED  # its late messages changed nothing
 

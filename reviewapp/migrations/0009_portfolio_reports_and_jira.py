@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviewapp', '0007_answer_choice_notes'),
+        ('reviewapp', '0008_wa_tool_sync'),
     ]
 
     operations = [
