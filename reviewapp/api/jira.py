@@ -77,7 +77,7 @@ CONNECTION_EXAMPLE = {
     "project_key": "SEC",
     "issue_type": "Task",
     "field_mapping": {"due_date": "duedate", "level": "priority"},
-    "has_token": True,
+    "has_token": True,  # nosec B105: whether a token is stored, not a token
     "paused_until": None,
     "last_sync_at": None,
 }

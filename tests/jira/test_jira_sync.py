@@ -276,7 +276,9 @@ def test_the_schedule_runs_the_sync_task(settings):
     assert entry["schedule"] <= settings.JIRA_SYNC_INTERVAL
 
 
-def test_a_request_whose_task_was_lost_is_picked_up_by_the_schedule(jira, connection, answered, owner, workload):
+def test_a_request_whose_task_was_lost_is_picked_up_by_the_schedule(
+    jira, connection, answered, owner, workload
+):
     target = item(workload, "SEC02-BP01")
     link = JiraLink.objects.create(item=target, connection=connection, created_by=owner)
     JiraLink.objects.filter(pk=link.pk).update(created_at=timezone.now() - timedelta(minutes=10))
