@@ -42,7 +42,7 @@ def _refused(error: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(error.messages)
 
 
-class ConnectionOut(serializers.Serializer):
+class JiraConnectionOut(serializers.Serializer):
     site_url = serializers.URLField()
     deployment = serializers.ChoiceField(choices=JiraConnection.Deployment.choices)
     email = serializers.CharField()
@@ -57,7 +57,7 @@ class ConnectionOut(serializers.Serializer):
         return bool(connection.token_encrypted)
 
 
-class ConnectionIn(serializers.Serializer):
+class JiraConnectionIn(serializers.Serializer):
     site_url = serializers.CharField(max_length=500)
     deployment = serializers.ChoiceField(choices=JiraConnection.Deployment.choices)
     email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
@@ -70,6 +70,36 @@ class ConnectionIn(serializers.Serializer):
     field_mapping = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
 
 
+LINK_EXAMPLE = {
+    "item": "5b0f4c1e-8d2a-4a57-9b3e-0c6d2f1a7e90",
+    "issue_key": "SEC-42",
+    "issue_url": "https://example.atlassian.net/browse/SEC-42",
+    "jira_status": "In Progress",
+    "jira_done": False,
+    "awaits_confirmation": False,
+    "error": "",
+    "attempts": 0,
+    "next_attempt_at": None,
+    "last_synced_at": "2025-03-14T09:30:00Z",
+}
+FAILED_EXAMPLE = LINK_EXAMPLE | {
+    "issue_key": "",
+    "issue_url": "",
+    "jira_status": "",
+    "error": "Jira is limiting requests (429); the sync waits for 120 seconds and tries again.",
+    "attempts": 1,
+    "next_attempt_at": "2025-03-14T09:32:00Z",
+    "last_synced_at": None,
+}
+CONNECTION_IN_EXAMPLE = {
+    "site_url": "https://example.atlassian.net",
+    "deployment": "CLOUD",
+    "email": "robot@example.com",
+    "token": "<API token>",
+    "project_key": "SEC",
+    "issue_type": "Task",
+    "field_mapping": {"due_date": "duedate", "level": "priority"},
+}
 CONNECTION_EXAMPLE = {
     "site_url": "https://example.atlassian.net",
     "deployment": "CLOUD",
@@ -89,19 +119,21 @@ class TeamJira(ApiView):
         return team, JiraConnection.objects.filter(team=team).first()
 
     @extend_schema(operation_id="team_jira_retrieve", summary="The team's Jira connection (owners only)",
-                   responses=ConnectionOut, tags=["jira"],
+                   responses=JiraConnectionOut, tags=["jira"],
                    examples=[OpenApiExample("Connection", value=CONNECTION_EXAMPLE, response_only=True)])  # fmt: skip
     def get(self, request: Request, team_id) -> Response:
         _, connection = self._connection(request, team_id)
         if connection is None:
             raise NotFound("This team has no Jira connection.")
-        return Response(ConnectionOut(connection).data)
+        return Response(JiraConnectionOut(connection).data)
 
     @extend_schema(operation_id="team_jira_save", summary="Create or change the team's Jira connection",
-                   request=ConnectionIn, responses={200: ConnectionOut, 400: ErrorOut}, tags=["jira"])  # fmt: skip
+                   request=JiraConnectionIn, responses={200: JiraConnectionOut, 400: ErrorOut}, tags=["jira"],
+                   examples=[OpenApiExample("Cloud", value=CONNECTION_IN_EXAMPLE, request_only=True),
+                             OpenApiExample("Saved", value=CONNECTION_EXAMPLE, response_only=True)])  # fmt: skip
     def put(self, request: Request, team_id) -> Response:
         team, _ = self._connection(request, team_id)
-        serializer = ConnectionIn(data=request.data)
+        serializer = JiraConnectionIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         try:
@@ -109,7 +141,7 @@ class TeamJira(ApiView):
             connection = jira_connection_save(team=team, actor=request.user, field_mapping=mapping, **data)
         except DjangoValidationError as error:
             raise _refused(error) from error
-        return Response(ConnectionOut(connection).data)
+        return Response(JiraConnectionOut(connection).data)
 
     @extend_schema(operation_id="team_jira_remove", summary="Remove the connection, its token and its links",
                    responses={204: None}, tags=["jira"])  # fmt: skip
@@ -123,7 +155,12 @@ class TeamJira(ApiView):
 
 class TeamJiraTest(ApiView):
     @extend_schema(operation_id="team_jira_test", summary="Call Jira with the stored connection",
-                   request=None, responses={200: ErrorOut, 502: ErrorOut}, tags=["jira"])  # fmt: skip
+                   request=None, responses={200: ErrorOut, 502: ErrorOut}, tags=["jira"],
+                   examples=[OpenApiExample("Works", value={"detail": "Connected as Review Robot; project SEC "
+                                                            "“Security” found."}, response_only=True,
+                                            status_codes=["200"]),
+                             OpenApiExample("Refused", value={"detail": "Jira refused the credentials (401)."},
+                                            response_only=True, status_codes=["502"])])  # fmt: skip
     def post(self, request: Request, team_id) -> Response:
         team = get_jira_team_for_user(request.user, team_id)
         connection = JiraConnection.objects.filter(team=team).first()
@@ -135,7 +172,7 @@ class TeamJiraTest(ApiView):
             return Response({"detail": error.message}, status=status.HTTP_502_BAD_GATEWAY)
 
 
-class LinkOut(serializers.Serializer):
+class JiraLinkOut(serializers.Serializer):
     item = serializers.UUIDField(source="item_id")
     issue_key = serializers.CharField(help_text="Empty while the issue is being created.")
     issue_url = serializers.CharField()
@@ -150,7 +187,7 @@ class LinkOut(serializers.Serializer):
     last_synced_at = serializers.DateTimeField(allow_null=True)
 
 
-class LinkIn(serializers.Serializer):
+class JiraLinkIn(serializers.Serializer):
     issue_key = serializers.CharField(
         required=False, max_length=64, help_text="Link this existing issue; omit to create a new one."
     )
@@ -165,22 +202,36 @@ def _link_of(item: ImprovementItem) -> JiraLink:
 
 class ItemJira(ApiView):
     @extend_schema(operation_id="item_jira_retrieve", summary="The item's Jira issue and sync state",
-                   responses=LinkOut, tags=["jira"])  # fmt: skip
+                   responses=JiraLinkOut, tags=["jira"],
+                   examples=[OpenApiExample("Linked", value=LINK_EXAMPLE, response_only=True),
+                             OpenApiExample("Failing", value=FAILED_EXAMPLE, response_only=True)])  # fmt: skip
     def get(self, request: Request, item_id) -> Response:
-        return Response(LinkOut(_link_of(get_item_for_user(request.user, item_id))).data)
+        return Response(JiraLinkOut(_link_of(get_item_for_user(request.user, item_id))).data)
 
     @extend_schema(
         operation_id="item_jira_create",
         summary="Create a Jira issue for the item, or link an existing one",
         description="Creating is queued (202): poll this URL for the key, or the error. Linking checks the "
         "issue in Jira at once (201), and writes nothing if Jira cannot be reached or has no such issue (400).",
-        request=LinkIn,
-        responses={201: LinkOut, 202: LinkOut, 400: ErrorOut, 503: QUEUE_DOWN},
+        request=JiraLinkIn,
+        responses={201: JiraLinkOut, 202: JiraLinkOut, 400: ErrorOut, 503: QUEUE_DOWN},
+        examples=[
+            OpenApiExample("Create", value={}, request_only=True),
+            OpenApiExample("Link", value={"issue_key": "SEC-42"}, request_only=True),
+            OpenApiExample("Linked", value=LINK_EXAMPLE, response_only=True, status_codes=["201"]),
+            OpenApiExample(
+                "Queued",
+                value=LINK_EXAMPLE
+                | {"issue_key": "", "issue_url": "", "jira_status": "", "last_synced_at": None},
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
         tags=["jira"],
     )
     def post(self, request: Request, item_id) -> Response:
         item = get_item_for_user(request.user, item_id, Action.PLAN)
-        serializer = LinkIn(data=request.data)
+        serializer = JiraLinkIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             if serializer.validated_data.get("issue_key"):
@@ -196,13 +247,18 @@ class ItemJira(ApiView):
         except QueueUnavailable as error:
             return Response({"detail": error.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         link = _link_of(item)
-        return Response(LinkOut(link).data, status=answer)
+        return Response(JiraLinkOut(link).data, status=answer)
 
 
 class ItemJiraAction(ApiView):
     action_name = ""
 
-    @extend_schema(request=None, responses={200: LinkOut, 400: ErrorOut, 503: QUEUE_DOWN}, tags=["jira"])
+    @extend_schema(
+        request=None,
+        responses={200: JiraLinkOut, 400: ErrorOut, 503: QUEUE_DOWN},
+        examples=[OpenApiExample("Link", value=LINK_EXAMPLE, response_only=True)],
+        tags=["jira"],
+    )
     def post(self, request: Request, item_id) -> Response:
         needed = Action.EDIT if self.action_name == "confirm" else Action.PLAN
         item = get_item_for_user(request.user, item_id, needed)
@@ -218,10 +274,10 @@ class ItemJiraAction(ApiView):
             raise _refused(error) from error
         except QueueUnavailable as error:
             return Response({"detail": error.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(LinkOut(_link_of(item)).data)
+        return Response(JiraLinkOut(_link_of(item)).data)
 
 
-class LevelIn(serializers.Serializer):
+class JiraLevelIn(serializers.Serializer):
     level = serializers.ChoiceField(choices=["HIGH", "MEDIUM", "LOW"])
 
 
@@ -229,13 +285,25 @@ class WorkloadJiraIssues(ApiView):
     @extend_schema(
         operation_id="workload_jira_issues_create",
         summary="Create Jira issues for every item of one level with work left and no issue yet",
-        request=LevelIn,
-        responses={202: LinkOut(many=True), 400: ErrorOut, 503: QUEUE_DOWN},
+        request=JiraLevelIn,
+        responses={202: JiraLinkOut(many=True), 400: ErrorOut, 503: QUEUE_DOWN},
+        examples=[
+            OpenApiExample("High", value={"level": "HIGH"}, request_only=True),
+            OpenApiExample(
+                "Queued",
+                value=[
+                    LINK_EXAMPLE
+                    | {"issue_key": "", "issue_url": "", "jira_status": "", "last_synced_at": None}
+                ],
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
         tags=["jira"],
     )
     def post(self, request: Request, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
-        serializer = LevelIn(data=request.data)
+        serializer = JiraLevelIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         level = serializer.validated_data["level"]
         rows = plan_rows(
@@ -253,12 +321,14 @@ class WorkloadJiraIssues(ApiView):
         fresh = JiraLink.objects.select_related("connection", "item").filter(
             pk__in=[link.pk for link in links]
         )
-        return Response(LinkOut(fresh, many=True).data, status=status.HTTP_202_ACCEPTED)
+        return Response(JiraLinkOut(fresh, many=True).data, status=status.HTTP_202_ACCEPTED)
 
 
 class WorkloadJiraSync(ApiView):
     @extend_schema(operation_id="workload_jira_sync", summary="Sync every Jira issue of the workload's items now",
-                   request=None, responses={202: ErrorOut, 400: ErrorOut, 503: QUEUE_DOWN}, tags=["jira"])  # fmt: skip
+                   request=None, responses={202: ErrorOut, 400: ErrorOut, 503: QUEUE_DOWN}, tags=["jira"],
+                   examples=[OpenApiExample("Queued", value={"detail": "4 Jira link(s) queued for a sync."},
+                                            response_only=True, status_codes=["202"])])  # fmt: skip
     def post(self, request: Request, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
         links = list(JiraLink.objects.filter(item__workload=workload))

@@ -99,7 +99,15 @@ class ConsolidatedReportList(ApiView):
                 "Production, XLSX",
                 value={"environment": "PRODUCTION", "since": "2024-09-15", "format": "xlsx"},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Queued",
+                value=CONSOLIDATED_EXAMPLE
+                | {"state": "QUEUED", "progress": 0, "filename": "", "size": 0, "finished_at": None}
+                | {"download": None},
+                response_only=True,
+                status_codes=["202"],
+            ),
         ],
         tags=["reports"],
     )
@@ -159,7 +167,14 @@ class SavedFilterList(ApiView):
             201: SavedFilterOut,
             400: OpenApiResponse(ErrorOut, description="Refused; nothing saved."),
         },
-        examples=[OpenApiExample("Filter", value=SAVED_EXAMPLE, response_only=True, status_codes=["201"])],
+        examples=[
+            OpenApiExample(
+                "Production, high risk",
+                value={"name": "Production, high risk", "environment": "PRODUCTION", "risk": "HIGH"},
+                request_only=True,
+            ),
+            OpenApiExample("Filter", value=SAVED_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
         tags=["dashboard"],
     )
     def post(self, request: Request) -> Response:
@@ -182,6 +197,7 @@ class SavedFilterDetail(ApiView):
         operation_id="dashboard_filters_retrieve",
         summary="One of your saved filters",
         responses=SavedFilterOut,
+        examples=[OpenApiExample("Filter", value=SAVED_EXAMPLE, response_only=True)],
         tags=["dashboard"],
     )
     def get(self, request: Request, filter_id) -> Response:

@@ -226,3 +226,12 @@ def test_rotating_the_field_encryption_key_reencrypts_jira_tokens(jira, connecti
     call_command("rotate_field_encryption", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
     assert crypto.decrypt(JiraConnection.objects.get(pk=connection.pk).token_encrypted) == TOKEN
+
+
+def test_the_connection_page_has_a_pinned_query_count(
+    client, jira, owner, team, connection, django_assert_num_queries
+):
+    login(client, owner)
+    # session, user, the team, its membership (the owner's role), the connection, its link count
+    with django_assert_num_queries(6):
+        assert client.get(jira_page(team)).status_code == 200

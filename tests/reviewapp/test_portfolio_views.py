@@ -215,3 +215,18 @@ def api_client_for():
 
     cache.clear()
     return lambda user: as_user(APIClient(), user)
+
+
+def test_the_api_lists_have_pinned_query_counts(api_client_for, owner, django_assert_num_queries):
+    api = api_client_for(owner)
+    for number in range(3):
+        SavedFilter.objects.create(user=owner, name=f"F{number}", filters={"risk": "HIGH"})
+        ReportJob.objects.create(
+            kind="consolidated", review=None, created_by=owner, scope={"label": "x", "since": "2025-01-01"}
+        )
+    api.get(reverse("api_saved_filter_list"))  # the token's first use is recorded once a minute; not pinned
+    # the token, the count, the page
+    with django_assert_num_queries(3):
+        assert len(api.get(reverse("api_saved_filter_list")).json()["results"]) == 3
+    with django_assert_num_queries(2):
+        assert len(api.get(reverse("api_consolidated_report_list")).json()["results"]) == 3
