@@ -95,7 +95,8 @@ CONNECTION_IN_EXAMPLE = {
     "site_url": "https://example.atlassian.net",
     "deployment": "CLOUD",
     "email": "robot@example.com",
-    "token": "<API token>",
+    # A placeholder in the documentation, not a token.
+    "token": "<API token>",  # nosec B105
     "project_key": "SEC",
     "issue_type": "Task",
     "field_mapping": {"due_date": "duedate", "level": "priority"},
@@ -107,7 +108,8 @@ CONNECTION_EXAMPLE = {
     "project_key": "SEC",
     "issue_type": "Task",
     "field_mapping": {"due_date": "duedate", "level": "priority"},
-    "has_token": True,  # nosec B105: whether a token is stored, not a token
+    # A flag saying a token is stored, not a token.
+    "has_token": True,  # nosec B105
     "paused_until": None,
     "last_sync_at": None,
 }
