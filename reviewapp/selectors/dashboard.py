@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from questionnaire.models import BestPractice
@@ -85,8 +86,9 @@ def dashboard_workloads(user: User, filters: DashboardFilters) -> QuerySet[Workl
     if filters.tag:
         key, has_value, value = filters.tag.partition("=")
         key = key.strip()
-        # One path step whatever the key holds ("__", spaces, dots): matched exactly as written.
-        workloads = workloads.alias(tag_value=KeyTextTransform(key, "tags"))
+        # One path step whatever the key holds ("__", spaces, dots): matched exactly as written. The cast makes
+        # the comparison plain text (SQLite would otherwise parse the wanted value as JSON).
+        workloads = workloads.alias(tag_value=Cast(KeyTextTransform(key, "tags"), CharField()))
         workloads = (
             workloads.filter(tag_value=value.strip())
             if has_value
