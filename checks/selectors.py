@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from questionnaire.models import BestPractice, Lens
-from reviewapp.models import Workload
+from questionnaire.models import BestPractice, Lens, Question
+from reviewapp.models import Review, Workload
 
 from .models import USABLE_STATES, EvidenceRun, Finding, FindingStatus
 from .registry import Check, checks_by_bp, get_check
@@ -75,7 +75,7 @@ def _verdict(passed: int, failed: int) -> Verdict:
 
 def latest_usable_run(workload: Workload | Any) -> EvidenceRun | None:
     """The most recent run that finished with findings worth showing (SUCCEEDED or PARTIAL)."""
-    workload_id = getattr(workload, "pk", workload)
+    workload_id = workload.pk if isinstance(workload, Workload) else workload
     return (
         EvidenceRun.objects.filter(
             workload_id=workload_id, state__in=USABLE_STATES, finished_at__isnull=False
@@ -111,7 +111,7 @@ def run_summaries(run: EvidenceRun) -> dict[str, BpEvidence]:
             not_applicable=by_status[FindingStatus.NOT_APPLICABLE],
             check_ids=tuple(sorted(checks[code])),
             run_id=run.pk,
-            collected_at=run.finished_at,
+            collected_at=run.finished_at or run.created_at,
         )
     return summaries
 
@@ -120,6 +120,16 @@ def evidence_by_bp(workload: Workload | Any) -> dict[str, BpEvidence]:
     """{BP code: summary} from the latest finished run; empty when there is none. Two queries."""
     run = latest_usable_run(workload)
     return run_summaries(run) if run is not None else {}
+
+
+def suggested_practices(review: Review, question: Question) -> tuple[list[str], Any]:
+    """The best practices of `question` that the latest usable evidence SUPPORTS, in catalogue order, and the
+    run they come from (None when there is no evidence). Suggestions only: nothing is answered here."""
+    evidence = evidence_by_bp(review.workload)
+    codes = question.best_practices.order_by("order").values_list("code", flat=True)
+    supported = [code for code in codes if code in evidence and evidence[code].verdict == Verdict.SUPPORTS]
+    run_id = next(iter(evidence.values())).run_id if evidence else None
+    return supported, run_id
 
 
 @dataclass(frozen=True)
