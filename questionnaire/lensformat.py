@@ -40,7 +40,7 @@ from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, level_rules, n
 
 from .catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc, RiskRuleDoc
 from .conditions import And, Condition, ConditionError, Default, Not, Or, Ref, parse_condition
-from .models import Lens, LensVersion, RiskRule, RuleRisk
+from .models import Lens, LensVersion, RiskRule, RuleRisk, max_length
 
 SCHEMA_VERSION = "2021-11-01"
 MAX_FILE_CHARS = 500_000
@@ -52,9 +52,9 @@ MAX_ADDITIONAL_PER_TYPE = 5
 MAX_NAME = 128  # lens and pillar names, question and choice titles
 MAX_TEXT = 2048  # descriptions and displayText
 MIN_ID, MAX_ID = 3, 64
-MAX_LABEL = LensVersion._meta.get_field("label").max_length
-MAX_CONDITION = RiskRule._meta.get_field("condition").max_length
-MAX_SLUG = Lens._meta.get_field("slug").max_length
+MAX_LABEL = max_length(LensVersion, "label")
+MAX_CONDITION = max_length(RiskRule, "condition")
+MAX_SLUG = max_length(Lens, "slug")
 DEFAULT_LABEL = "1"
 NONE_SUFFIX = "_no"
 NONE_TITLE = "None of these"

@@ -317,7 +317,7 @@ def _update_params(answer: Answer, question_map: _QuestionMap, summary: dict, re
     selected = []
     for code in answer.selected:
         choice_id = question_map.choice_by_code.get(code)
-        if choice_id in there:
+        if choice_id is not None and choice_id in there:
             selected.append(choice_id)
         else:
             report.unmapped_practices.append(code)
@@ -326,7 +326,7 @@ def _update_params(answer: Answer, question_map: _QuestionMap, summary: dict, re
     updates: dict[str, dict] = {}
     for code, why in answer.choices_not_applicable.items():
         choice_id = question_map.choice_by_code.get(code)
-        if choice_id in there:
+        if choice_id is not None and choice_id in there:
             updates[choice_id] = {"Status": "NOT_APPLICABLE", "Reason": why}
         elif code not in report.unmapped_practices:
             report.unmapped_practices.append(code)

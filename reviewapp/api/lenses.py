@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import json
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.catalogue import lens_version_doc
 from questionnaire.lensformat import LensExportError, LensFormatError, export_custom_lens
 from questionnaire.models import Lens, LensVersion
 
+from ..access import require_administrator
+from ..lib.display import with_display
 from ..services.lenses import lens_import
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .schema import ErrorOut
 
 
 class LensVersionOut(serializers.Serializer):
     number = serializers.IntegerField()
-    label = serializers.CharField(help_text="The version the file declares.")
+    # The output key "label" shadows DRF's Field.label attribute, for the type checker only.
+    label = serializers.CharField(help_text="The version the file declares.")  # type: ignore[assignment]
     name = serializers.CharField()
     risk_model = serializers.ChoiceField(choices=LensVersion.RiskModel.choices)
     questions = serializers.IntegerField(source="question_count")
@@ -131,8 +132,8 @@ def _lenses():
 
 
 def _shaped(lens: Lens) -> Lens:
-    lens.latest_version = lens.all_versions[0] if lens.all_versions else None
-    return lens
+    versions = vars(lens).get("all_versions") or []  # prefetched by _lenses()
+    return with_display(lens, latest_version=versions[0] if versions else None)
 
 
 class LensList(ApiView):
@@ -144,7 +145,7 @@ class LensList(ApiView):
         examples=[OpenApiExample("Lenses", value=LENS_EXAMPLE, response_only=True)],
         tags=["lenses"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = self.query(LensQuery)
         lenses = _lenses()
         if "kind" in query:
@@ -181,17 +182,14 @@ class LensImport(ApiView):
         ],
         tags=["lenses"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         # The catalogue is shared by every team, so changing it is an organisation administrator's job.
-        if not request.user.is_org_admin:
-            raise PermissionDenied("Only organisation administrators may import lenses.")
+        actor = require_administrator(request.user, "Only organisation administrators may import lenses.")
         serializer = LensImportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         text = json.dumps(serializer.validated_data["document"], ensure_ascii=False)
         try:
-            version, created = lens_import(
-                text=text, actor=request.user, slug=serializer.validated_data.get("slug")
-            )
+            version, created = lens_import(text=text, actor=actor, slug=serializer.validated_data.get("slug"))
         except LensFormatError as exc:
             messages = [str(problem) for problem in exc.problems]
             field = "slug" if all(problem.path == "slug" for problem in exc.problems) else "document"
@@ -211,7 +209,7 @@ class LensDetail(ApiView):
         ],
         tags=["lenses"],
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ApiRequest, slug: str) -> Response:
         lens = _lenses().filter(slug=slug).first()
         if lens is None:
             raise NotFound("No such lens.")
@@ -243,7 +241,7 @@ class LensExport(ApiView):
         examples=[OpenApiExample("Custom lens", value=CUSTOM_LENS_DOCUMENT, response_only=True)],
         tags=["lenses"],
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ApiRequest, slug: str) -> Response:
         query = self.query(ExportQuery)
         versions = LensVersion.objects.select_related("lens").filter(lens__slug=slug)
         version = (

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import Action, get_review_for_user
+from ..lib.display import with_display
 from ..wellarchitected import MILESTONE_NAME_MAX, WaToolError, wa_export, wa_import
-from .base import ApiView
+from .base import ApiRequest, ApiView
 from .schema import ErrorOut
 
 ARN_EXAMPLE = "arn:aws:wellarchitected:eu-west-1:111122223333:workload/0123456789abcdef0123456789abcdef"
@@ -110,7 +110,7 @@ class WaToolImport(ApiView):
         ],
         tags=["well-architected tool"],
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id, Action.EDIT)
         serializer = ImportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -118,9 +118,10 @@ class WaToolImport(ApiView):
             report = wa_import(review=review, actor=request.user, **serializer.validated_data)
         except WaToolError as exc:
             return _upstream(exc)
-        report.unmapped_choice_rows = [
+        rows = [
             {"question_id": question, "choice_id": choice} for question, choice in report.unmapped_choices
         ]
+        with_display(report, unmapped_choice_rows=rows)
         return Response(ImportReportOut(report).data)
 
 
@@ -153,7 +154,7 @@ class WaToolExport(ApiView):
         ],
         tags=["well-architected tool"],
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id, Action.EDIT)
         serializer = ExportIn(data=request.data)
         serializer.is_valid(raise_exception=True)

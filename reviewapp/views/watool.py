@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
@@ -13,7 +13,15 @@ from checks.models import AwsTarget
 
 from ..access import Action, get_review_for_user, may
 from ..models import AuditEvent, Review
-from ..wellarchitected import MILESTONE_NAME_MAX, WaToolError, wa_export, wa_import
+from ..wellarchitected import (
+    MILESTONE_NAME_MAX,
+    ExportReport,
+    ImportReport,
+    WaToolError,
+    wa_export,
+    wa_import,
+)
+from . import AuthenticatedRequest
 
 ACTIONS = ("preview", "import", "export")
 
@@ -47,11 +55,11 @@ def _last_arn(review: Review) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def review_wa_tool(request: HttpRequest, review_id) -> HttpResponse:
+def review_wa_tool(request: AuthenticatedRequest, review_id) -> HttpResponse:
     posting = request.method == "POST"
     review = get_review_for_user(request.user, review_id, Action.EDIT if posting else Action.VIEW)
     form = WaToolForm(request.POST if posting else None, initial={"workload_arn": _last_arn(review)})
-    report = None
+    report: ExportReport | ImportReport | None = None
     action = ""
     if posting and form.is_valid():
         action = form.cleaned_data["action"]
