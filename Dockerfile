@@ -37,11 +37,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 
-# WeasyPrint renders the PDF reports with Pango, HarfBuzz and fontconfig; DejaVu gives it fonts to draw with.
+# WeasyPrint renders the PDF reports with Pango, HarfBuzz and fontconfig. DejaVu draws Latin, Greek, Cyrillic,
+# Arabic and Hebrew; Noto draws every other script people write notes in (core: Indic, Thai and more; cjk:
+# Chinese, Japanese, Korean; color-emoji: emoji). static/css/print.css names them in its fallback chain.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-        fonts-dejavu-core shared-mime-info \
+        fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji shared-mime-info \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 app \

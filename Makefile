@@ -3,8 +3,16 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Where `make run` serves: `make run PORT=8123` when 8000 is taken, `HOST=0.0.0.0` to reach it from elsewhere.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The address people type: 0.0.0.0 listens everywhere, but a browser on this machine reaches it as 127.0.0.1.
+BROWSE_HOST := $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
 # The embedded default: SQLite in var/, Celery tasks run in-process, e-mail printed to the console.
-EMBEDDED := DEBUG=1 DATABASE_URL= REDIS_URL=
+EMBEDDED = DEBUG=1 DATABASE_URL= REDIS_URL= ALLOWED_HOSTS=$(ALLOWED_HOSTS)
+# Django answers only for these names; HOST is added, and `make run ALLOWED_HOSTS=...` can name others.
+comma := ,
+ALLOWED_HOSTS ?= 127.0.0.1,localhost$(if $(filter 0.0.0.0 127.0.0.1 localhost,$(HOST)),,$(comma)$(HOST))
 # Tests run with production-like settings (DEBUG off) and whatever DATABASE_URL / REDIS_URL the caller exports.
 TESTENV := SECRET_KEY=test-only-insecure-key SECURE_SSL_REDIRECT=0 STATIC_MANIFEST=0
 
@@ -26,8 +34,8 @@ $(STAMP): pyproject.toml $(LOCK)
 install: $(STAMP)
 
 run: install
-	$(EMBEDDED) $(BIN)/python manage.py setup_demo
-	$(EMBEDDED) $(BIN)/python manage.py demo_evidence --serve 127.0.0.1:8000
+	$(EMBEDDED) $(BIN)/python manage.py setup_demo --url http://$(BROWSE_HOST):$(PORT)
+	$(EMBEDDED) $(BIN)/python manage.py demo_evidence --serve $(HOST):$(PORT)
 
 test: install
 	$(TESTENV) $(BIN)/python manage.py makemigrations --check --dry-run

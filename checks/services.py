@@ -371,6 +371,7 @@ def suggestions_apply(*, review: Review, question: Question, actor: User, base_v
         choices_not_applicable={
             code: why for code, why in answer.choices_not_applicable.items() if code not in supported
         },
+        choice_notes=dict(answer.choice_notes),
         notes=answer.notes,
     )
     if supported and saved.version != answer.version:

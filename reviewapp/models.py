@@ -210,6 +210,8 @@ class Answer(models.Model):
     reason = models.CharField(max_length=32, choices=NotApplicableReason.choices, blank=True)
     # {BP code: reason} for best practices marked not applicable.
     choices_not_applicable = models.JSONField(default=dict, blank=True)
+    # {BP code: free text}: a person's words about one best practice, such as why it does not apply.
+    choice_notes = models.JSONField(default=dict, blank=True)
     notes = models.TextField(max_length=2084, blank=True)
     # Derived by risk.py on every save, stored so lists and the dashboard never recompute it.
     risk = models.CharField(max_length=16, default="UNANSWERED")

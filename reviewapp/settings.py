@@ -174,6 +174,9 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a broker, run reports and evidence collection in a background thread of the web process (the page
+# polls their progress) instead of inside the request. reviewapp/lib/queue.py; tests switch it off.
+JOB_THREADS = envbool("JOB_THREADS", not REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -192,6 +192,10 @@ def _imported_values(summary: dict, notes: str, question_map: _QuestionMap, repo
             continue
         not_applicable[code] = _reason(choice.get("Reason"))
     is_applicable = summary.get("IsApplicable", True) is not False
+    if not is_applicable:
+        # The tool keeps a question's choices while it is marked not applicable and ignores them; here an
+        # answer cannot say both (services.answers), so the tool's own reading wins: it does not apply.
+        selected, none_of_these = [], False
     return {
         "selected": [code for code in selected if code not in not_applicable],
         "none_of_these": none_of_these and not selected,

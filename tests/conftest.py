@@ -48,6 +48,13 @@ def _sign_in_defaults(settings):
     settings.FIELD_ENCRYPTION_KEYS = ["MP5KfBNJRRCD_idMdKLbH53_5ctNpAQXu-OBwQmy0xw="]
 
 
+@pytest.fixture(autouse=True)
+def _jobs_in_the_call(settings):
+    """Background jobs run inside the call that queued them, so tests see their result without waiting;
+    tests/reviewapp/test_background.py covers the thread mode of the embedded default."""
+    settings.JOB_THREADS = False
+
+
 @pytest.fixture
 def postgres() -> None:
     need(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "DATABASE_URL is not PostgreSQL")

@@ -38,6 +38,10 @@ class AnswerOut(serializers.Serializer):
     choices_not_applicable = serializers.DictField(
         child=serializers.CharField(), help_text="Best-practice code -> why it does not apply."
     )
+    choice_notes = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Best-practice code -> a person's note on it, such as why it does not apply.",
+    )
     notes = serializers.CharField()
     risk = serializers.ChoiceField(choices=RISK_CHOICES)
     version = serializers.IntegerField(help_text="Grows on every save; the ETag.")
@@ -73,6 +77,10 @@ class AnswerIn(serializers.Serializer):
     choices_not_applicable = serializers.DictField(
         child=serializers.ChoiceField(choices=NotApplicableReason.choices), required=False, default=dict
     )
+    # Parsing cap only; services.answers gives the message for the real limit (250 characters).
+    choice_notes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=1000), required=False, default=dict
+    )
     # A generous hard cap for parsing; the service gives the precise message for the real limit.
     notes = serializers.CharField(
         allow_blank=True, required=False, default="", trim_whitespace=False,
@@ -95,6 +103,7 @@ ANSWER_EXAMPLE = {
     "is_applicable": True,
     "reason": "",
     "choices_not_applicable": {"SEC03-BP08": "OUT_OF_SCOPE"},
+    "choice_notes": {"SEC03-BP08": "No cross-account sharing in this workload."},
     "notes": "Break-glass roles reviewed quarterly.",
     "risk": "HIGH",
     "version": 4,
@@ -113,7 +122,15 @@ ANSWER_DETAIL_EXAMPLE = ANSWER_EXAMPLE | {
 }
 ANSWER_IN_EXAMPLE = {
     key: ANSWER_EXAMPLE[key]
-    for key in ("selected", "none_of_these", "is_applicable", "reason", "choices_not_applicable", "notes")
+    for key in (
+        "selected",
+        "none_of_these",
+        "is_applicable",
+        "reason",
+        "choices_not_applicable",
+        "choice_notes",
+        "notes",
+    )
 }
 ETAG_HEADER = OpenApiParameter(
     "ETag",
@@ -268,6 +285,7 @@ class AnswerDetail(ApiView):
             "is_applicable": answer.is_applicable,
             "reason": answer.reason,
             "choices_not_applicable": answer.choices_not_applicable,
+            "choice_notes": answer.choice_notes,
             "notes": answer.notes,
         }
         values = (values | serializer.validated_data) if partial else serializer.validated_data

@@ -1,9 +1,9 @@
 """Reports made in the background: request one, let a worker render it, download it when it is ready.
 
 With Redis configured, `report_request` stores a QUEUED ReportJob and, once the transaction commits, queues
-the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default Celery runs
-eagerly, so the same call renders in-process and the job is DONE when the request returns. State lives in the
-ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
+the thin task reviewapp.tasks.render_report, which calls `report_run`. On the embedded default (no broker)
+the same task runs in a background thread of the web process (lib/queue.py) and the page polls the job. State
+lives in the ReportJob row, never in a Celery result backend. A broker that cannot be reached is reported as
 lib.queue.QueueUnavailable before anything is written.
 
 The web page (views/reports.py), the CLI (export_review, through `report_file`) and the API use this module.

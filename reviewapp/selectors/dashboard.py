@@ -50,17 +50,19 @@ class DashboardRow:
             return NOT_REVIEWED
         return worst(risk for risk in Risk if getattr(self.counts, risk.value.lower()))
 
+    # Progress counts applicable questions only, as the review and workload pages do: a question marked
+    # not applicable is neither answered nor left to do.
     @property
     def answered(self) -> int:
-        return self.counts.answered
+        return self.counts.applicable - self.counts.unanswered
 
     @property
     def questions(self) -> int:
-        return self.counts.total
+        return self.counts.applicable
 
     @property
     def percent_done(self) -> int:
-        return round(100 * self.counts.answered / self.counts.total) if self.counts.total else 0
+        return round(100 * self.answered / self.questions) if self.questions else 100
 
     @property
     def open_items(self) -> int:

@@ -15,6 +15,9 @@ from ..models import Answer, ImprovementItem, ItemStatus, NotApplicableReason, R
 from ..risk import AnswerState, answer_state, missing_choices, question_risk
 from ..specs import version_specs
 
+# The WA Tool's limit for a choice's notes; ours is the same so a sync never truncates.
+CHOICE_NOTE_MAX_LENGTH = 250
+
 
 class AnswerConflict(Exception):
     """The answer changed since the user loaded it; `current` is what is stored now."""
@@ -32,6 +35,7 @@ def answer_snapshot(answer: Answer) -> dict:
         "is_applicable": answer.is_applicable,
         "reason": answer.reason,
         "choices_not_applicable": dict(answer.choices_not_applicable),
+        "choice_notes": dict(answer.choice_notes),
         "notes": answer.notes,
         "risk": answer.risk,
         "version": answer.version,
@@ -62,6 +66,29 @@ def review_start(*, workload: Workload, actor: User, lens: Lens | None = None) -
     return review
 
 
+def _contradictions(
+    selected: list[str], none_of_these: bool, is_applicable: bool, choices_not_applicable: dict[str, str]
+) -> dict[str, list[str]]:
+    """An answer must mean one thing: each combination below would say yes and no at once."""
+    errors: dict[str, list[str]] = {}
+    if not is_applicable and (selected or none_of_these):
+        what = "best practices are selected" if selected else '"None of these" is chosen'
+        errors["is_applicable"] = [
+            f"The question cannot be marked as not applying while {what}: clear them first, "
+            "or keep the question applicable."
+        ]
+    if none_of_these and selected:
+        errors["none_of_these"] = [
+            '"None of these" cannot be combined with selected best practices: clear them first.'
+        ]
+    both = set(selected) & set(choices_not_applicable)
+    if both:
+        errors["choices_not_applicable"] = [
+            f"{', '.join(sorted(both))} cannot be both selected and not applicable."
+        ]
+    return errors
+
+
 def _validate(
     question: Question,
     codes: list[str],
@@ -70,22 +97,14 @@ def _validate(
     is_applicable: bool,
     reason: str,
     choices_not_applicable: dict[str, str],
+    choice_notes: dict[str, str],
     notes: str,
 ) -> None:
-    errors: dict[str, list[str]] = {}
-    unknown = [code for code in [*selected, *choices_not_applicable] if code not in codes]
+    errors = _contradictions(selected, none_of_these, is_applicable, choices_not_applicable)
+    unknown = [code for code in [*selected, *choices_not_applicable, *choice_notes] if code not in codes]
     if unknown:
         errors.setdefault("selected", []).append(
             f"{', '.join(sorted(set(unknown)))} is not a best practice of {question.code}."
-        )
-    if none_of_these and selected:
-        errors.setdefault("none_of_these", []).append(
-            '"None of these" cannot be combined with selected best practices.'
-        )
-    both = set(selected) & set(choices_not_applicable)
-    if both:
-        errors.setdefault("choices_not_applicable", []).append(
-            f"{', '.join(sorted(both))} cannot be both selected and not applicable."
         )
     valid_reasons = set(NotApplicableReason.values)
     if not is_applicable and reason not in valid_reasons:
@@ -94,6 +113,11 @@ def _validate(
     if bad_reasons:
         errors.setdefault("choices_not_applicable", []).append(
             f"Choose why {', '.join(sorted(bad_reasons))} does not apply."
+        )
+    long_notes = sorted(code for code, text in choice_notes.items() if len(text) > CHOICE_NOTE_MAX_LENGTH)
+    if long_notes:
+        errors.setdefault("choice_notes", []).append(
+            f"The note on {', '.join(long_notes)} is limited to {CHOICE_NOTE_MAX_LENGTH} characters."
         )
     if len(notes) > settings.ANSWER_NOTES_MAX_LENGTH:
         errors.setdefault("notes", []).append(
@@ -115,16 +139,26 @@ def answer_record(
     is_applicable: bool = True,
     reason: str = "",
     choices_not_applicable: dict[str, str] | None = None,
+    choice_notes: dict[str, str] | None = None,
     notes: str = "",
 ) -> Answer:
-    """Save an answer the user edited from `base_version`; a newer stored version raises AnswerConflict."""
+    """Save an answer the user edited from `base_version`; a newer stored version raises AnswerConflict.
+
+    An answer that contradicts itself (practices selected with "None of these", or on a question that does
+    not apply; a practice both selected and not applicable) is refused with a ValidationError naming why,
+    for the web form, the API and imports alike.
+    """
     specs = version_specs(review.lens_version_id)
     spec = specs.by_question_id[question.pk]
     codes = [choice.code for choice in spec.choices]
     selected_set = set(selected)
     selected_list = [code for code in codes if code in selected_set] + sorted(selected_set - set(codes))
     choices_na = dict(choices_not_applicable or {})
-    _validate(question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes)
+    # An empty note is no note: a cleared field must not leave a key behind.
+    notes_by_code = {code: text.strip() for code, text in (choice_notes or {}).items() if text.strip()}
+    _validate(
+        question, codes, selected_list, none_of_these, is_applicable, reason, choices_na, notes_by_code, notes
+    )
 
     answer = Answer.objects.select_for_update().filter(review=review, question=question).first()
     if answer is None:
@@ -141,6 +175,7 @@ def answer_record(
         "is_applicable": is_applicable,
         "reason": "" if is_applicable else reason,
         "choices_not_applicable": {code: choices_na[code] for code in codes if code in choices_na},
+        "choice_notes": {code: notes_by_code[code] for code in codes if code in notes_by_code},
         "notes": notes,
     }
     if all(before[key] == value for key, value in wanted.items()):
@@ -231,6 +266,7 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
 
 
 __all__ = [
+    "CHOICE_NOTE_MAX_LENGTH",
     "AnswerConflict",
     "answer_record",
     "answer_snapshot",

@@ -25,6 +25,7 @@ from ..lib.charts import area_risk_chart
 from ..models import Answer, NotApplicableReason
 from ..selectors import lens_upgrade_available, question_neighbours, review_summary
 from ..services import AnswerConflict, answer_record, review_start
+from ..services.answers import CHOICE_NOTE_MAX_LENGTH
 from ..specs import version_specs
 from . import AuthenticatedRequest
 
@@ -39,6 +40,7 @@ class Draft:
     not_applicable: bool = False
     reason: str = ""
     choices_na: dict[str, str] = field(default_factory=dict)
+    choice_notes: dict[str, str] = field(default_factory=dict)
     notes: str = ""
 
     @classmethod
@@ -50,6 +52,7 @@ class Draft:
             not_applicable=not answer.is_applicable,
             reason=answer.reason,
             choices_na=dict(answer.choices_not_applicable),
+            choice_notes=dict(answer.choice_notes),
             notes=answer.notes,
         )
 
@@ -66,6 +69,7 @@ class Draft:
             not_applicable=data.get("not_applicable") == "on",
             reason=data.get("reason", ""),
             choices_na={code: data[f"na_{code}"] for code in codes if data.get(f"na_{code}")},
+            choice_notes={code: data[f"note_{code}"] for code in codes if data.get(f"note_{code}")},
             notes=data.get("notes", "").replace("\r\n", "\n"),
         )
 
@@ -101,6 +105,25 @@ def overview(request: AuthenticatedRequest, review_id) -> HttpResponse:
     return render(request, "reviews/overview.html", context)
 
 
+def _locked(draft: Draft, errors: dict | None) -> str:
+    """Why the practices cannot be ticked now ("none" or "question"), or "" when they can.
+
+    After a refused save the form shows what the person sent as it is, so they can untangle it themselves.
+    """
+    if errors:
+        return ""
+    if draft.not_applicable:
+        return "question"
+    return "none" if draft.none_of_these else ""
+
+
+def _in_order(codes: list[str], values) -> list:
+    """Codes (or code: value pairs) in catalogue order, so a comparison reads the same on both sides."""
+    if isinstance(values, dict):
+        return [(code, values[code]) for code in codes if code in values]
+    return [code for code in codes if code in values]
+
+
 def _question_context(
     request: AuthenticatedRequest, review, question: Question, draft: Draft, *, full: bool = True, **extra
 ) -> dict:
@@ -113,6 +136,11 @@ def _question_context(
     for item in summary.rows:
         areas.setdefault(item.area, []).append(item)
     evidence = evidence_by_bp(review.workload) if full else {}
+    reasons = dict(NotApplicableReason.choices)
+    codes = [
+        choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
+    ]
+    theirs = extra.get("theirs")
     return {
         "review": review,
         "workload": review.workload,
@@ -122,11 +150,18 @@ def _question_context(
                 "bp": bp,
                 "selected": bp.code in draft.selected,
                 "na": draft.choices_na.get(bp.code, ""),
+                "na_label": reasons.get(draft.choices_na.get(bp.code, ""), ""),
+                "note": draft.choice_notes.get(bp.code, ""),
                 "evidence": evidence.get(bp.code),
             }
             for bp in (question.best_practices.order_by("order") if full else ())
         ],
         "draft": draft,
+        "draft_selected": _in_order(codes, draft.selected),
+        "draft_na": _in_order(codes, draft.choices_na),
+        "theirs_selected": _in_order(codes, theirs.selected) if theirs else [],
+        "theirs_na": _in_order(codes, theirs.choices_na) if theirs else [],
+        "locked": _locked(draft, extra.get("errors")),
         "row": row,
         "summary": summary,
         "areas": areas,
@@ -134,6 +169,7 @@ def _question_context(
         "following": following,
         "reasons": NotApplicableReason.choices,
         "notes_max": settings.ANSWER_NOTES_MAX_LENGTH,
+        "choice_note_max": CHOICE_NOTE_MAX_LENGTH,
         "can_edit": may(request.user, review, Action.EDIT),
         "has_suggestions": any(
             e.verdict == "SUPPORTS" and e.bp_code not in draft.selected for e in evidence.values()
@@ -175,6 +211,7 @@ def question_page(request: AuthenticatedRequest, review_id, question_code: str) 
             is_applicable=not draft.not_applicable,
             reason=draft.reason,
             choices_not_applicable=draft.choices_na,
+            choice_notes=draft.choice_notes,
             notes=draft.notes,
         )
     except AnswerConflict as conflict:
@@ -204,11 +241,14 @@ def question_page(request: AuthenticatedRequest, review_id, question_code: str) 
         if url:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
-            return response
-        context = _question_context(
-            request, review, question, Draft.of(saved), full=False, saved=True, oob=True
-        )
-        return render(request, "reviews/_save_status.html", context)
+        else:
+            context = _question_context(
+                request, review, question, Draft.of(saved), full=False, saved=True, oob=True
+            )
+            response = render(request, "reviews/_save_status.html", context)
+        # app.js reads this to know that everything it sent is stored (no "unsaved changes" warning).
+        response["X-Answer-Saved"] = str(saved.version)
+        return response
     messages.success(request, f"{question.code} saved.")
     return redirect(
         url or reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})

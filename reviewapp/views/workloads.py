@@ -29,20 +29,36 @@ from . import AuthenticatedRequest
 
 PAGE_SIZE = 50
 RECENT_ACTIVITY = 8
-# How the workload page words the audit actions people meet most; any other action shows its code.
+# How the workload page words the audit actions; an action missing here reads as "made a change", never as a code.
 ACTIVITY_LABELS = {
     "workload.create": "created the workload",
     "workload.update": "edited the details",
     "workload.archive": "archived the workload",
     "workload.unarchive": "unarchived the workload",
     "review.start": "started a review",
+    "review.import": "imported a review from a file",
     "review.upgrade": "upgraded the review to a new lens version",
     "answer.update": "answered",
     "milestone.create": "saved a milestone",
     "item.open": "added an improvement item",
     "item.reopen": "reopened an improvement item",
     "item.resolve": "resolved an improvement item",
+    "item.withdraw": "took an improvement item off the plan",
+    "item.update": "updated an improvement item",
+    "item.bulk_update": "updated improvement items together",
+    "item.accept_risk": "accepted a risk",
+    "item.acceptance_expired": "saw an accepted risk expire",
+    "plan.reminder_sent": "sent a due-date reminder",
+    "aws_target.create": "connected an AWS account",
+    "aws_target.delete": "disconnected an AWS account",
     "evidence_run.start": "started evidence collection",
+    "evidence_run.cancel": "cancelled evidence collection",
+    "evidence_run.fail": "saw evidence collection fail",
+    "evidence_schedule.set": "changed the evidence schedule",
+    "evidence.suggestions_apply": "applied evidence suggestions",
+    "report.request": "asked for a report",
+    "watool.import": "imported answers from the Well-Architected Tool",
+    "watool.export": "exported answers to the Well-Architected Tool",
 }
 
 
@@ -111,7 +127,7 @@ def workload_detail(request: AuthenticatedRequest, workload_id: UUID) -> HttpRes
     has_default_review = any(review.lens.slug == settings.DEFAULT_LENS_SLUG for review in reviews)
     activity = list(AuditEvent.objects.filter(workload_id=workload.pk).order_by("-id")[:RECENT_ACTIVITY])
     for event in activity:
-        with_display(event, label=ACTIVITY_LABELS.get(event.action, event.action))
+        with_display(event, label=ACTIVITY_LABELS.get(event.action, "made a change"))
     return render(
         request,
         "workloads/detail.html",

@@ -162,7 +162,7 @@ def test_validation_errors_are_400_with_field_messages(api, owner, review):
     )
     assert response.status_code == 400
     body = response.json()
-    assert set(body) == {"selected", "none_of_these", "reason"}
+    assert set(body) == {"selected", "none_of_these", "is_applicable", "reason"}
     assert "SEC09-BP01" in body["selected"][0]
     assert Answer.objects.get(review=review, question__code="SEC1").version == 1
 
@@ -192,6 +192,47 @@ def test_it_marks_a_question_not_applicable_with_a_reason(api, owner, review):
     )
     assert response.status_code == 200
     assert response.json()["risk"] == "NOT_APPLICABLE"
+
+
+def test_an_answer_that_contradicts_itself_is_400_with_the_reason(api, owner, review):
+    record(review, owner, selected=["SEC01-BP01"])
+    response = as_user(api, owner).patch(
+        url(review), {"is_applicable": False, "reason": "OUT_OF_SCOPE"}, format="json", HTTP_IF_MATCH='"2"'
+    )
+    assert response.status_code == 400
+    assert "while best practices are selected" in response.json()["is_applicable"][0]
+    stored = Answer.objects.get(review=review, question__code="SEC1")
+    assert (stored.version, stored.is_applicable, stored.selected) == (2, True, ["SEC01-BP01"])
+
+
+def test_none_of_these_on_a_question_that_does_not_apply_is_400(api, owner, review):
+    response = as_user(api, owner).put(
+        url(review),
+        {"none_of_these": True, "is_applicable": False, "reason": "OTHER"},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 400
+    assert '"None of these" is chosen' in response.json()["is_applicable"][0]
+
+
+def test_a_practice_takes_a_note_on_why_it_does_not_apply(api, owner, review):
+    response = as_user(api, owner).patch(
+        url(review),
+        {
+            "choices_not_applicable": {"SEC01-BP08": "OTHER"},
+            "choice_notes": {"SEC01-BP08": "  Reviewed by the platform team.  "},
+        },
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 200
+    assert response.json()["choice_notes"] == {"SEC01-BP08": "Reviewed by the platform team."}
+    long = as_user(api, owner).patch(
+        url(review), {"choice_notes": {"SEC01-BP08": "x" * 251}}, format="json", HTTP_IF_MATCH='"2"'
+    )
+    assert long.status_code == 400
+    assert "250 characters" in long.json()["choice_notes"][0]
 
 
 def test_a_viewer_cannot_change_an_answer(api, viewer, review):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_saved(page) -> None:
-    expect(page.locator("#save-status")).to_contain_text("Saved")
+    expect(page.locator("#save-status")).to_contain_text("All changes saved")
 
 
 def test_an_architect_completes_questions_and_finds_them_saved(page, owner, team):

@@ -134,3 +134,46 @@ def test_unknown_bp_codes_and_long_notes_are_rejected_and_nothing_is_saved(revie
         record(review, owner, "SEC6", selected=["SEC01-BP01"], notes="x" * 2085)
     assert set(error.value.message_dict) == {"selected", "notes"}
     assert Answer.objects.get(review=review, question=question(review, "SEC6")).version == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        (
+            {"selected": ["SEC03-BP01"], "is_applicable": False, "reason": "OTHER"},
+            "is_applicable",
+            "while best practices are selected",
+        ),
+        (
+            {"none_of_these": True, "is_applicable": False, "reason": "OTHER"},
+            "is_applicable",
+            '"None of these" is chosen',
+        ),
+        ({"selected": ["SEC03-BP01"], "none_of_these": True}, "none_of_these", "cannot be combined"),
+        (
+            {"selected": ["SEC03-BP01"], "choices_not_applicable": {"SEC03-BP01": "OTHER"}},
+            "choices_not_applicable",
+            "both selected and not applicable",
+        ),
+    ],
+)
+def test_an_answer_cannot_contradict_itself(review, owner, fields, field, words):
+    with pytest.raises(ValidationError) as error:
+        record(review, owner, "SEC3", **fields)
+    assert words in " ".join(error.value.message_dict[field])
+    stored = Answer.objects.get(review=review, question__code="SEC3")
+    assert (stored.version, stored.risk, stored.selected) == (1, "UNANSWERED", [])
+    assert not AuditEvent.objects.filter(action="answer.update").exists()
+
+
+def test_a_note_on_a_practice_is_kept_trimmed_and_an_empty_one_leaves_no_key(review, owner):
+    answer = record(
+        review,
+        owner,
+        "SEC3",
+        choices_not_applicable={"SEC03-BP08": "OTHER"},
+        choice_notes={"SEC03-BP08": " No cross-account access here. ", "SEC03-BP01": "  "},
+    )
+    assert answer.choice_notes == {"SEC03-BP08": "No cross-account access here."}
+    event = AuditEvent.objects.filter(action="answer.update").latest("pk")
+    assert event.after["choice_notes"] == {"SEC03-BP08": "No cross-account access here."}

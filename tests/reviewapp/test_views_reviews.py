@@ -114,8 +114,43 @@ def test_htmx_saves_return_the_new_version_for_the_next_autosave(client, review,
         {"base_version": 2, "selected": ["SEC02-BP01"], "notes": "ok"},
         HTTP_HX_REQUEST="true",
     )
-    assert "Saved" in response.content.decode()
+    assert "All changes saved." in response.content.decode()
+    assert "(version" not in response.content.decode()
+    # app.js reads this header to know the change is stored and no "leave page?" warning is needed.
+    assert response["X-Answer-Saved"] == "3"
     assert answer(review, "SEC2").version == 3
+
+
+def test_the_form_refuses_a_contradiction_with_the_services_reason(client, review, owner):
+    client.force_login(owner)
+    response = post_answer(
+        client, review, "SEC3", selected=["SEC03-BP01"], not_applicable="on", reason="OUT_OF_SCOPE"
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "cannot be marked as not applying while best practices are selected" in page
+    # What the person sent stays in the form, not locked, so they can untangle it.
+    assert 'value="SEC03-BP01" id="pick-SEC03-BP01" data-practice checked>' in page
+    assert (answer(review, "SEC3").version, answer(review, "SEC3").selected) == (1, [])
+
+
+def test_practices_are_switched_off_with_the_reason_while_the_question_does_not_apply(client, review, owner):
+    client.force_login(owner)
+    post_answer(client, review, "SEC3", not_applicable="on", reason="OUT_OF_SCOPE")
+    page = client.get(question_url(review, "SEC3")).content.decode()
+    assert 'id="pick-SEC03-BP01" data-practice disabled>' in page
+    assert 'id="id_none_of_these" disabled>' in page
+    assert "Practices are switched off while the question does not apply." in page
+
+
+def test_a_practice_marked_not_applicable_keeps_its_reason_in_words(client, review, owner):
+    client.force_login(owner)
+    post_answer(client, review, "SEC3", **{"na_SEC03-BP08": "OTHER", "note_SEC03-BP08": "No sharing at all."})
+    assert answer(review, "SEC3").choice_notes == {"SEC03-BP08": "No sharing at all."}
+    page = client.get(question_url(review, "SEC3")).content.decode()
+    assert "Not applicable: Other" in page
+    assert 'value="No sharing at all."' in page
+    assert 'id="pick-SEC03-BP08" data-practice disabled>' in page
 
 
 def test_a_stale_save_shows_the_conflict_and_loses_nothing(client, review, owner, contributor):
@@ -131,6 +166,7 @@ def test_a_stale_save_shows_the_conflict_and_loses_nothing(client, review, owner
     assert response.status_code == 409
     assert "Someone else saved this question" in page
     assert "owner&#x27;s note" in page and "contributor&#x27;s note" in page
+    assert "<td>SEC04-BP01</td><td>SEC04-BP02</td>" in page
     assert answer(review, "SEC4").notes == "owner's note"
 
     kept = other.post(
@@ -221,9 +257,14 @@ def test_evidence_is_shown_next_to_each_bp_but_never_ticks_a_box(client, review,
     evidence(review.workload, ("SEC02-BP01", "PASS"), ("SEC02-BP05", "FAIL"))
     client.force_login(owner)
     page = client.get(question_url(review, "SEC2")).content.decode()
-    assert "Evidence supports" in page and "Evidence contradicts" in page
+    # Neither is selected: failing evidence agrees with the answer, so it is not shown as a red contradiction.
+    assert "Evidence: in place, not selected" in page and "Evidence: not in place" in page
+    assert "Evidence contradicts" not in page
     assert "review the suggestions" in page
     assert answer(review, "SEC2").selected == []
+    post_answer(client, review, "SEC2", selected=["SEC02-BP05"])
+    page = client.get(question_url(review, "SEC2")).content.decode()
+    assert "Evidence contradicts your answer" in page
 
 
 def test_applying_suggestions_needs_confirmation_and_is_recorded_as_the_persons_change(client, review, owner):

@@ -87,6 +87,31 @@ def test_none_of_these_comes_across(review, owner):
     assert (answer.none_of_these, answer.selected, answer.risk) == (True, [], "HIGH")
 
 
+def test_a_question_the_tool_marks_not_applicable_comes_across_without_its_hidden_choices(review, owner):
+    # The tool keeps the choices of a question marked not applicable; here that answer would contradict itself.
+    page = [
+        summary(
+            review,
+            "SEC2",
+            selected=["sec_identities_enforce_mechanisms"],
+            is_applicable=False,
+            reason="OUT_OF_SCOPE",
+        )
+    ]
+    client = tool_client()
+    with Stubber(client) as stubber:
+        stub_answers(stubber, review, [page], {})
+        report = wa_import(review=review, actor=owner, workload_arn=ARN, client=client)
+    assert report.changed == ["SEC2"]
+    answer = answer_of(review, "SEC2")
+    assert (answer.is_applicable, answer.reason, answer.selected, answer.risk) == (
+        False,
+        "OUT_OF_SCOPE",
+        [],
+        "NOT_APPLICABLE",
+    )
+
+
 def test_importing_the_same_data_again_changes_nothing(review, owner):
     page = [summary(review, "SEC1", selected=["sec_securely_operate_multi_accounts"])]
     for expected_changed in (["SEC1"], []):

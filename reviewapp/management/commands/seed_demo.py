@@ -346,6 +346,8 @@ class Seeder:
 
     @staticmethod
     def _selected(draws: _Question, maturity: float) -> list[str]:
+        if draws.not_applicable_reason:
+            return []  # a question that does not apply has nothing selected (services.answers refuses it)
         return [
             choice.code
             for choice in draws.spec.choices
@@ -369,7 +371,11 @@ class Seeder:
         codes = [choice.code for choice in draws.spec.choices]
         answer.selected = self._selected(draws, maturity)
         # Answered in full: a question with nothing adopted says so with "None of these".
-        answer.none_of_these = not answer.selected and not set(codes) <= set(draws.choices_na)
+        answer.none_of_these = (
+            not answer.selected
+            and not draws.not_applicable_reason
+            and not set(codes) <= set(draws.choices_na)
+        )
         answer.is_applicable = not draws.not_applicable_reason
         answer.reason = draws.not_applicable_reason
         answer.choices_not_applicable = {

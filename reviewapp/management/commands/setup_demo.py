@@ -17,6 +17,13 @@ DEMO_USERNAME = "demo"
 class Command(BaseCommand):
     help = "Prepare the embedded default: migrate, load lenses, create the demo user and workload, print the login."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="Where the app will be served, for the printed hint (make run passes its HOST and PORT).",
+        )
+
     def handle(self, *args, **options):
         call_command("migrate", verbosity=0, interactive=False)
         call_command("load_lens", verbosity=0, stdout=self.stdout)
@@ -42,7 +49,7 @@ class Command(BaseCommand):
             if not workload.reviews.exists():
                 review_start(workload=workload, actor=user)
         self.stdout.write("")
-        self.stdout.write("  Open http://127.0.0.1:8000 and sign in with")
+        self.stdout.write(f"  Open {options['url']} and sign in with")
         self.stdout.write(f"    username: {DEMO_USERNAME}")
         self.stdout.write(f"    password: {password}")
         self.stdout.write("")
