@@ -305,6 +305,40 @@ def test_the_image_installs_the_hashed_production_lock_without_the_demo_emulator
     assert {name: dev[name] for name in prod} == prod
 
 
+def test_every_library_the_app_imports_is_in_the_production_lock():
+    """A library that arrives only through a development tool (requests came with moto) breaks the image."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    prod = _locked("requirements/prod.txt")
+    missing = set()
+    for package in ("reviewapp", "questionnaire", "checks"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for top in {module.split(".")[0] for module in modules}:
+                    # moto is the demo's emulator (the `demo` extra), imported only where the demo starts it.
+                    if top in sys.stdlib_module_names or top in (
+                        "reviewapp",
+                        "questionnaire",
+                        "checks",
+                        "moto",
+                    ):
+                        continue
+                    for distribution in distributions.get(top, [top]):
+                        if re.sub(r"[-_.]+", "-", distribution).lower() not in prod:
+                            missing.add(f"{top} ({distribution}) in {path.relative_to(ROOT)}")
+    assert not missing, sorted(missing)
+
+
 def test_check_deploy_passes_with_the_production_env_example():
     env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "reviewapp.settings"}
     for line in (ROOT / ".env.example").read_text().splitlines():
