@@ -71,9 +71,9 @@ class AwsError(Exception):
         self.code = code
 
 
-def client_config() -> Config:
+def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
     return Config(
-        retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
         user_agent_appid="wa-security-reviews",
@@ -95,8 +95,9 @@ def session_name(run_id: Any) -> str:
     return name if len(name) >= 2 else "wa-review"
 
 
-def _client(session: boto3.Session, service: str, region: str) -> Any:
-    client = session.client(service, region_name=region, endpoint_url=endpoint_url(), config=client_config())
+def _client(session: boto3.Session, service: str, region: str, max_attempts: int = MAX_ATTEMPTS) -> Any:
+    config = client_config(max_attempts)
+    client = session.client(service, region_name=region, endpoint_url=endpoint_url(), config=config)
     if service == "s3control" and endpoint_url():
         client.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
     return client
@@ -188,12 +189,13 @@ class AccountSession:
     account_id: str
     arn: str
     partition: str = "aws"
-    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _clients: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
 
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def client(self, service: str, region: str, *, max_attempts: int = MAX_ATTEMPTS) -> Any:
+        """A client of `service` in `region`; `max_attempts=1` for a caller with its own retry policy."""
+        key = (service, region, max_attempts)
         if key not in self._clients:
-            self._clients[key] = _client(self.session, service, region)
+            self._clients[key] = _client(self.session, service, region, max_attempts)
         return self._clients[key]
 
 

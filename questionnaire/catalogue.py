@@ -32,6 +32,10 @@ class BestPracticeDoc:
     improvement: str = ""
     doc_url: str = ""
     improvement_url: str = ""
+    # Other WA Tool choice ids known for this practice (renamed ids, other published mappings).
+    choice_aliases: list[str] = field(default_factory=list)
+    # A custom lens's additionalResources: [{"type": HELPFUL_RESOURCE | IMPROVEMENT_PLAN, "text", "url"}].
+    resources: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +52,7 @@ class QuestionDoc:
     description: str = ""
     area: str = ""
     helpful_url: str = ""
+    helpful_text: str = ""
     best_practices: list[BestPracticeDoc] = field(default_factory=list)
     risk_rules: list[RiskRuleDoc] = field(default_factory=list)
 
@@ -57,6 +62,7 @@ class PillarDoc:
     code: str
     name: str
     questions: list[QuestionDoc] = field(default_factory=list)
+    notes: str = ""
 
 
 @dataclass
@@ -68,16 +74,33 @@ class LensDoc:
     risk_model: str
     description: str = ""
     pillars: list[PillarDoc] = field(default_factory=list)
+    tool_lens_versions: list[str] = field(default_factory=list)
 
     def content_sha256(self) -> str:
-        """Hash of everything a review depends on; the slug and kind identify the lens, not its content."""
+        """Hash of everything a review depends on; the slug and kind identify the lens, not its content.
+
+        Choice-id aliases are mapping data, not content (see lens_version_store), and fields added after the
+        first release count only when set, so a lens stored before them keeps its hash (exports refer to it).
+        """
         content = asdict(self)
-        del content["slug"], content["kind"]
+        del content["slug"], content["kind"], content["tool_lens_versions"]
+        for pillar in content["pillars"]:
+            _drop_empty(pillar, "notes")
+            for question in pillar["questions"]:
+                _drop_empty(question, "helpful_text")
+                for practice in question["best_practices"]:
+                    del practice["choice_aliases"]
+                    _drop_empty(practice, "resources")
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def questions(self) -> list[QuestionDoc]:
         return [question for pillar in self.pillars for question in pillar.questions]
+
+
+def _drop_empty(content: dict, key: str) -> None:
+    if not content[key]:
+        del content[key]
 
 
 def own_lens_doc(data: dict) -> LensDoc:
@@ -98,7 +121,9 @@ def own_lens_doc(data: dict) -> LensDoc:
                     guidance=bp["guidance"],
                     verification=bp["verification"],
                     improvement=bp["improvement"],
-                    doc_url=f"{base}{bp['choice_id']}.html",
+                    # The AWS page's slug and the tool's choice id are separate facts that may differ.
+                    doc_url=f"{base}{bp['doc_slug']}.html",
+                    choice_aliases=list(bp.get("choice_aliases", [])),
                 )
                 for bp in question["best_practices"]
             ]
@@ -121,6 +146,7 @@ def own_lens_doc(data: dict) -> LensDoc:
         risk_model=LensVersion.RiskModel.LEVELS,
         description=data["description"],
         pillars=pillars,
+        tool_lens_versions=list(data.get("wa_tool_lens_versions", [])),
     )
 
 
@@ -140,6 +166,10 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
     )
     existing = lens.versions.filter(content_sha256=digest).first()
     if existing is not None:
+        _aliases_refresh(existing, doc)
+        if existing.tool_lens_versions != doc.tool_lens_versions:
+            existing.tool_lens_versions = doc.tool_lens_versions
+            existing.save(update_fields=["tool_lens_versions"])
         return existing, False
     if lens.name != doc.name or lens.description != doc.description:
         lens.name, lens.description = doc.name, doc.description
@@ -153,11 +183,16 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
         description=doc.description,
         risk_model=doc.risk_model,
         content_sha256=digest,
+        tool_lens_versions=doc.tool_lens_versions,
     )
     question_order = 0
     for pillar_order, pillar_doc in enumerate(doc.pillars, start=1):
         pillar = Pillar.objects.create(
-            lens_version=version, code=pillar_doc.code, name=pillar_doc.name, order=pillar_order
+            lens_version=version,
+            code=pillar_doc.code,
+            name=pillar_doc.name,
+            notes=pillar_doc.notes,
+            order=pillar_order,
         )
         for question_doc in pillar_doc.questions:
             question_order += 1
@@ -170,6 +205,7 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
                 description=question_doc.description,
                 area=question_doc.area,
                 helpful_url=question_doc.helpful_url,
+                helpful_text=question_doc.helpful_text,
                 order=question_order,
             )
             BestPractice.objects.bulk_create(
@@ -181,6 +217,27 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
                 for order, rule in enumerate(question_doc.risk_rules, start=1)
             )
     return version, True
+
+
+def _aliases_refresh(version: LensVersion, doc: LensDoc) -> None:
+    """Bring the stored choice-id aliases of `version` in line with `doc`.
+
+    Aliases only say which WA Tool ids name a practice; they change no answer or risk, so learning one is not
+    a new lens version: the version reviews already pin learns it.
+    """
+    wanted = {
+        (question.code, practice.code): practice.choice_aliases
+        for question in doc.questions()
+        for practice in question.best_practices
+    }
+    practices = BestPractice.objects.filter(question__lens_version=version).select_related("question")
+    changed = []
+    for practice in practices:
+        aliases = wanted.get((practice.question.code, practice.code), [])
+        if practice.choice_aliases != aliases:
+            practice.choice_aliases = aliases
+            changed.append(practice)
+    BestPractice.objects.bulk_update(changed, ["choice_aliases"])
 
 
 def lens_version_doc(version: LensVersion) -> LensDoc:
@@ -199,6 +256,7 @@ def lens_version_doc(version: LensVersion) -> LensDoc:
                 description=question.description,
                 area=question.area,
                 helpful_url=question.helpful_url,
+                helpful_text=question.helpful_text,
                 best_practices=[
                     BestPracticeDoc(
                         code=bp.code,
@@ -211,6 +269,8 @@ def lens_version_doc(version: LensVersion) -> LensDoc:
                         improvement=bp.improvement,
                         doc_url=bp.doc_url,
                         improvement_url=bp.improvement_url,
+                        choice_aliases=list(bp.choice_aliases),
+                        resources=list(bp.resources),
                     )
                     for bp in question.best_practices.all()
                 ],
@@ -225,7 +285,10 @@ def lens_version_doc(version: LensVersion) -> LensDoc:
         risk_model=version.risk_model,
         description=version.description,
         pillars=[
-            PillarDoc(code=pillar.code, name=pillar.name, questions=by_pillar.get(pillar.id, []))
+            PillarDoc(
+                code=pillar.code, name=pillar.name, notes=pillar.notes, questions=by_pillar.get(pillar.id, [])
+            )
             for pillar in version.pillars.order_by("order")
         ],
+        tool_lens_versions=list(version.tool_lens_versions),
     )

@@ -78,6 +78,9 @@ class LensVersion(models.Model):
     content_sha256 = models.CharField(
         max_length=64, help_text="SHA-256 of the canonical content; detects changes."
     )
+    # The WA Tool's LensVersion values this catalogue matches (e.g. "2024-06-27"); empty for a lens the tool
+    # does not have. Mapping data like choice aliases: kept up to date on an existing version.
+    tool_lens_versions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,6 +106,7 @@ class Pillar(models.Model):
     lens_version = models.ForeignKey(LensVersion, on_delete=models.CASCADE, related_name="pillars")
     code = models.CharField(max_length=64)
     name = models.CharField(max_length=128)
+    notes = models.TextField(blank=True, help_text="A custom lens's notes on the pillar.")
     order = models.PositiveIntegerField()
 
     class Meta:
@@ -126,6 +130,7 @@ class Question(models.Model):
     area = models.CharField(max_length=128, blank=True, help_text="Best-practice area, e.g. Detection.")
     order = models.PositiveIntegerField(help_text="Position in the whole lens version, from 1.")
     helpful_url = models.URLField(max_length=2048, blank=True)
+    helpful_text = models.TextField(blank=True, help_text="The text of a custom lens's helpful resource.")
 
     class Meta:
         ordering = ["lens_version", "order"]
@@ -146,7 +151,10 @@ class BestPractice(models.Model):
     code = models.CharField(
         max_length=64, help_text="Our id, e.g. SEC03-BP02 (the choice id for custom lenses)."
     )
-    choice_id = models.CharField(max_length=128, help_text="The WA Tool ChoiceId.")
+    choice_id = models.CharField(max_length=128, help_text="The WA Tool ChoiceId we send by default.")
+    # Other ids the WA Tool has used for this practice: accepted on import; on export the id the tool itself
+    # lists for the question wins. The AWS doc page is `doc_url`, never built from these ids.
+    choice_aliases = models.JSONField(default=list, blank=True)
     title = models.CharField(max_length=512)
     # Custom-lens choices carry no level of their own: their question's risk comes from explicit rules.
     level = models.CharField(max_length=10, choices=Level.choices, blank=True)
@@ -156,6 +164,8 @@ class BestPractice(models.Model):
     improvement = models.TextField(blank=True, help_text="What to do first when it is missing.")
     doc_url = models.URLField(max_length=2048, blank=True)
     improvement_url = models.URLField(max_length=2048, blank=True)
+    # A custom lens's additionalResources: [{"type": HELPFUL_RESOURCE | IMPROVEMENT_PLAN, "text", "url"}].
+    resources = models.JSONField(default=list, blank=True)
     order = models.PositiveIntegerField(help_text="Position within the question, from 1.")
 
     class Meta:

@@ -64,6 +64,7 @@ __all__ = [
     "get_workload_for_user",
     "may",
     "may_administer",
+    "may_manage_catalogue",
     "may_see_audit",
     "require_administrator",
     "team_actions",
@@ -376,3 +377,8 @@ def audit_events_visible_to(user: Viewer, scope: AuditScope | None = None) -> Qu
     if scope == AuditScope.OWNED:
         return AuditEvent.objects.filter(workload_id__in=audit_workloads(user, scope).values("id"))
     return AuditEvent.objects.none()
+
+
+def may_manage_catalogue(user: Viewer) -> bool:
+    """Lenses are shared by every team, so importing one is an organisation administrator's job."""
+    return may_administer(user)

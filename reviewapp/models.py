@@ -196,6 +196,8 @@ class NotApplicableReason(models.TextChoices):
     BUSINESS_PRIORITIES = "BUSINESS_PRIORITIES", "Business priorities"
     ARCHITECTURE_CONSTRAINTS = "ARCHITECTURE_CONSTRAINTS", "Architecture constraints"
     OTHER = "OTHER", "Other"
+    # The WA Tool lets a choice or question be not applicable without saying why; kept as such, never guessed.
+    NONE = "NONE", "No reason given"
 
 
 class Answer(models.Model):
@@ -234,6 +236,19 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id}:{self.question_id} v{self.version}"
+
+
+class WaToolLink(models.Model):
+    """The AWS Well-Architected Tool workload a review syncs with: linked by id, or created in the tool."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="wa_tool_link")
+    workload_arn = models.CharField(max_length=200)
+    created_in_tool = models.BooleanField(default=False, help_text="True when this app created it there.")
+    linked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    linked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.workload_arn
 
 
 class ItemStatus(models.TextChoices):
@@ -433,6 +448,7 @@ __all__ = [
     "Team",
     "User",
     "UserSession",
+    "WaToolLink",
     "Workload",
 ]
 

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from questionnaire.catalogue import lens_version_doc
@@ -17,7 +18,8 @@ from questionnaire.models import Lens, LensVersion
 
 from ..access import require_administrator
 from ..lib.display import with_display
-from ..services.lenses import lens_import
+from ..models import User
+from ..services.lenses import LensConfirmMismatch, lens_import, lens_import_preview
 from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
 from .schema import ErrorOut
@@ -46,13 +48,79 @@ class LensDetailOut(LensOut):
     versions = LensVersionOut(source="all_versions", many=True)
 
 
-class LensImportIn(serializers.Serializer):
+class LensPreviewIn(serializers.Serializer):
     slug = serializers.SlugField(
         required=False, max_length=100, help_text="Lens to import into; default: derived from the lens name."
     )
-    document = serializers.JSONField(
+    # A plain object field: DRF's JSONField re-encodes strictly and would refuse a published lens's NaN.
+    document = serializers.DictField(
         help_text="The custom-lens JSON (schemaVersion 2021-11-01) as an object."
     )
+    strict = serializers.BooleanField(
+        default=False, help_text="true: refuse the file if any repair was needed (any warning)."
+    )
+
+
+class LensImportIn(LensPreviewIn):
+    confirm = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        help_text="The content_sha256 of the preview you accept: the import writes exactly that content.",
+        error_messages={
+            "required": "Preview the file first (POST lens-imports/preview/) and send its content_sha256 here.",
+            "invalid": "Send the 64-character content_sha256 of the preview.",
+        },
+    )
+
+
+class LensWarningOut(serializers.Serializer):
+    path = serializers.CharField(help_text="JSON path in the file.")
+    message = serializers.CharField(help_text="What was repaired, skipped or left out.")
+
+
+class PreviewRuleOut(serializers.Serializer):
+    condition = serializers.CharField()
+    risk = serializers.ChoiceField(choices=["HIGH_RISK", "MEDIUM_RISK", "NO_RISK"])
+
+
+class PreviewChoiceOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class PreviewQuestionOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    choices = PreviewChoiceOut(many=True)
+    risk_rules = PreviewRuleOut(many=True)
+
+
+class PreviewPillarOut(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    questions = PreviewQuestionOut(many=True)
+
+
+class PreviewCountsOut(serializers.Serializer):
+    pillars = serializers.IntegerField()
+    questions = serializers.IntegerField()
+    choices = serializers.IntegerField()
+    risk_rules = serializers.IntegerField()
+    warnings = serializers.IntegerField()
+
+
+class LensPreviewOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the output key shadows Field.label
+    description = serializers.CharField(allow_blank=True)
+    content_sha256 = serializers.CharField(help_text="Send this as `confirm` to import exactly this content.")
+    already_stored_as_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The version number when this content is already stored (import is a no-op).",
+    )
+    counts = PreviewCountsOut()
+    pillars = PreviewPillarOut(many=True)
+    warnings = LensWarningOut(many=True)
 
 
 class LensImportOut(serializers.Serializer):
@@ -153,18 +221,123 @@ class LensList(ApiView):
         return self.paginated([_shaped(lens) for lens in lenses.order_by(query["ordering"], "pk")], LensOut)
 
 
-class LensImport(ApiView):
+class LensFileParser(JSONParser):
+    """Published lens files may hold a bare `NaN` where a title or description is missing (Python's JSON writer
+    puts it there). The lens reader skips or repairs those with a warning, so they must reach it."""
+
+    strict = False
+
+
+def _catalogue_admin(request: ApiRequest) -> User:
+    """The administrator asking: the catalogue is shared by every team, so changing it is their job."""
+    return require_administrator(request.user, "Only organisation administrators may import lenses.")
+
+
+def _format_refusal(exc: LensFormatError) -> serializers.ValidationError:
+    messages = [str(problem) for problem in exc.problems]
+    field = "slug" if all(problem.path == "slug" for problem in exc.problems) else "document"
+    return serializers.ValidationError({field: messages})
+
+
+PREVIEW_EXAMPLE = {
+    "slug": "payments-controls",
+    "name": "Payments controls",
+    "label": "2025.1",
+    "description": "Controls our payments teams agreed on.",
+    "content_sha256": "9f2c" + "0" * 60,
+    "already_stored_as_version": None,
+    "counts": {"pillars": 1, "questions": 1, "choices": 1, "risk_rules": 2, "warnings": 1},
+    "pillars": [
+        {
+            "id": "payments",
+            "name": "Payments",
+            "questions": [
+                {
+                    "id": "card_data",
+                    "title": "How do you keep card data out of logs?",
+                    "choices": [
+                        {"id": "card_data_masked", "title": "Card numbers are masked before logging"}
+                    ],
+                    "risk_rules": [
+                        {"condition": "card_data_masked", "risk": "NO_RISK"},
+                        {"condition": "default", "risk": "HIGH_RISK"},
+                    ],
+                }
+            ],
+        }
+    ],
+    "warnings": [
+        {
+            "path": "$.pillars[0].questions[0].choices[0].helpfulResource.url",
+            "message": "surrounding whitespace removed",
+        }
+    ],
+}
+
+
+class LensImportPreview(ApiView):
+    parser_classes = [LensFileParser]
+
     @extend_schema(
-        operation_id="lenses_import",
-        summary="Import an AWS custom lens (organisation administrators)",
-        description="Every problem in the file is reported at once, each as `<JSON path>: <message>`; a file "
-        "with any problem changes nothing. Importing content that is already stored changes nothing either.",
-        request=LensImportIn,
-        responses={201: LensImportOut, 200: LensImportOut},
+        operation_id="lenses_import_preview",
+        summary="Preview an AWS custom-lens import (organisation administrators)",
+        description="Reads the file completely and shows what an import would store: pillars, questions, "
+        "choices, risk rules, and a warning (JSON path and message) for every repair made on the way "
+        "(trimmed text, re-encoded links, skipped questions, an added default rule). Writes nothing. A file "
+        "with any problem is refused with every problem at its path.",
+        request=LensPreviewIn,
+        responses={200: LensPreviewOut},
         examples=[
             OpenApiExample(
                 "Custom lens",
                 value={"slug": "payments-controls", "document": CUSTOM_LENS_DOCUMENT},
+                request_only=True,
+            ),
+            OpenApiExample("Preview", value=PREVIEW_EXAMPLE, response_only=True),
+        ],
+        tags=["lenses"],
+    )
+    def post(self, request: ApiRequest) -> Response:
+        _catalogue_admin(request)
+        serializer = LensPreviewIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            preview = lens_import_preview(
+                text=json.dumps(data["document"], ensure_ascii=False),
+                slug=data.get("slug"),
+                strict=data["strict"],
+            )
+        except LensFormatError as exc:
+            raise _format_refusal(exc) from exc
+        return Response(LensPreviewOut(preview).data)
+
+
+class LensImport(ApiView):
+    parser_classes = [LensFileParser]
+
+    @extend_schema(
+        operation_id="lenses_import",
+        summary="Import an AWS custom lens (organisation administrators)",
+        description="Preview the file first (lenses_import_preview), then send the same document with the "
+        "preview's `content_sha256` as `confirm`: the import writes exactly the previewed content, atomically, "
+        "or answers 409 when the document differs. Every problem in the file is reported at once, each as "
+        "`<JSON path>: <message>`; a file with any problem changes nothing. Importing content that is already "
+        "stored changes nothing either.",
+        request=LensImportIn,
+        responses={
+            201: LensImportOut,
+            200: LensImportOut,
+            409: OpenApiResponse(ErrorOut, description="The document is not the one previewed."),
+        },
+        examples=[
+            OpenApiExample(
+                "Custom lens",
+                value={
+                    "slug": "payments-controls",
+                    "document": CUSTOM_LENS_DOCUMENT,
+                    "confirm": PREVIEW_EXAMPLE["content_sha256"],
+                },
                 request_only=True,
             ),
             OpenApiExample(
@@ -183,17 +356,22 @@ class LensImport(ApiView):
         tags=["lenses"],
     )
     def post(self, request: ApiRequest) -> Response:
-        # The catalogue is shared by every team, so changing it is an organisation administrator's job.
-        actor = require_administrator(request.user, "Only organisation administrators may import lenses.")
+        actor = _catalogue_admin(request)
         serializer = LensImportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
-        text = json.dumps(serializer.validated_data["document"], ensure_ascii=False)
+        data = serializer.validated_data
         try:
-            version, created = lens_import(text=text, actor=actor, slug=serializer.validated_data.get("slug"))
+            version, created = lens_import(
+                text=json.dumps(data["document"], ensure_ascii=False),
+                actor=actor,
+                slug=data.get("slug"),
+                confirm=data["confirm"],
+                strict=data["strict"],
+            )
         except LensFormatError as exc:
-            messages = [str(problem) for problem in exc.problems]
-            field = "slug" if all(problem.path == "slug" for problem in exc.problems) else "document"
-            raise serializers.ValidationError({field: messages}) from exc
+            raise _format_refusal(exc) from exc
+        except LensConfirmMismatch as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         lens = _shaped(_lenses().get(pk=version.lens_id))
         body = LensImportOut({"created": created, "lens": lens}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

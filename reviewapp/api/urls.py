@@ -30,6 +30,15 @@ v1 = [
     path(
         "reviews/<uuid:review_id>/wa-tool/export/", watool.WaToolExport.as_view(), name="api_wa_tool_export"
     ),
+    path("reviews/<uuid:review_id>/wa-tool/link/", watool.WaToolLinkView.as_view(), name="api_wa_tool_link"),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/create/", watool.WaToolCreate.as_view(), name="api_wa_tool_create"
+    ),
+    path(
+        "reviews/<uuid:review_id>/wa-tool/upgrade/",
+        watool.WaToolUpgrade.as_view(),
+        name="api_wa_tool_upgrade",
+    ),
     path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
     path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
     path(
@@ -59,6 +68,7 @@ v1 = [
     path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),
     path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
     path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
+    path("lens-imports/preview/", lenses.LensImportPreview.as_view(), name="api_lens_import_preview"),
     path("lenses/<slug:slug>/", lenses.LensDetail.as_view(), name="api_lens_detail"),
     path("lenses/<slug:slug>/export/", lenses.LensExport.as_view(), name="api_lens_export"),
 ]

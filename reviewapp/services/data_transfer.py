@@ -91,6 +91,7 @@ NOT_EXPORTED = {
     "LoginAttempt": "the sign-in throttling state of this installation",
     "ReminderLog": "which reminder e-mails this installation has sent",
     "ReportJob": "rendered report files: derived from the data, made again on request",
+    "WaToolLink": "a link to a workload in an AWS account, reached through this installation's connected roles",
 }
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("workloads/", include("reviewapp.views.workloads")),
     path("reviews/", include("reviewapp.views.reviews")),
     path("reviews/", include("reviewapp.views.watool")),
+    path("", include("reviewapp.views.lenses")),
     path("", include("reviewapp.views.plan")),
     path("", include("reviewapp.views.reports")),
     path("dashboard/", include("reviewapp.views.dashboard")),

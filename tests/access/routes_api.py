@@ -100,11 +100,12 @@ def _new_workload(world: World) -> dict:
 
 
 def _lens_document(world: World) -> dict:
+    from questionnaire.lensformat import parse_custom_lens
     from reviewapp.api.lenses import CUSTOM_LENS_DOCUMENT
 
     document = json.loads(json.dumps(CUSTOM_LENS_DOCUMENT))
     document["name"] = "Access table lens"
-    return {"document": document}
+    return {"document": document, "confirm": parse_custom_lens(json.dumps(document)).content_sha256()}
 
 
 def api(scope: str, **options) -> Route:
@@ -146,7 +147,37 @@ ROUTES = {
         "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
     ),
     "api_wa_tool_export": api(
-        "object", kwargs=_review, read=False, write="post", data=_tool_workload, write_ok=(400,)
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {**_tool_workload(world), "dry_run": True},
+        write_ok=(400,),
+    ),
+    "api_wa_tool_link": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"workload": _tool_workload(world)["workload_arn"]},
+        write_ok=(400,),
+    ),
+    "api_wa_tool_create": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"account_id": "999988887777", "region": "eu-west-1"},
+        write_ok=(400,),
+    ),
+    # No workload is linked yet: the owner's call reaches the 400 that asks for a link.
+    "api_wa_tool_upgrade": api(
+        "object",
+        kwargs=_review,
+        read=False,
+        write="post",
+        data=lambda world: {"milestone_name": "Before upgrade"},
+        write_ok=(400,),
     ),
     "api_item_list": api("user"),
     "api_workload_item_list": api("object", kwargs=_workload),
@@ -180,6 +211,7 @@ ROUTES = {
     "api_report_download": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_lens_list": api("user"),
     "api_lens_import": api("admin", read=False, write="post", data=_lens_document),
+    "api_lens_import_preview": api("admin", read=False, write="post", data=_lens_document, write_ok=(200,)),
     "api_lens_detail": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
     "api_lens_export": api("user", kwargs=lambda world: {"slug": "wellarchitected-security"}),
     "api_schema": api("user"),

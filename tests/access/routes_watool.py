@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import Route
 
 ROUTES = {
-    # The tool workload is in an account nobody connected: the owner gets the form back with that error.
+    # The tool workload is in an account nobody connected: the owner gets the form back with that error (400).
     "review_wa_tool": Route(
         scope="object",
         kwargs=lambda world: {"review_id": world.review.pk},
@@ -14,6 +14,6 @@ ROUTES = {
             "action": "preview",
             "workload_arn": "arn:aws:wellarchitected:eu-west-1:999988887777:workload/" + "0" * 32,
         },
-        write_ok=(200,),
+        write_ok=(400,),
     ),
 }

@@ -18,10 +18,21 @@ from .conftest import as_user
 pytestmark = pytest.mark.django_db
 
 
+def preview_lens(api, document=None, **extra):
+    # Sent as Python writes JSON, so a published lens's bare NaN reaches the server as it would from a client.
+    body = json.dumps({"document": document or CUSTOM_LENS_DOCUMENT, **extra})
+    return api.post(reverse("api_lens_import_preview"), body, content_type="application/json")
+
+
 def import_lens(api, document=None, **extra):
-    return api.post(
-        reverse("api_lens_import"), {"document": document or CUSTOM_LENS_DOCUMENT, **extra}, format="json"
-    )
+    """Preview, then import with the preview's content hash, as a client is meant to."""
+    document = document or CUSTOM_LENS_DOCUMENT
+    preview = preview_lens(api, document, **extra)
+    if preview.status_code != 200:
+        return preview
+    confirm = preview.json()["content_sha256"]
+    body = json.dumps({"document": document, "confirm": confirm, **extra})
+    return api.post(reverse("api_lens_import"), body, content_type="application/json")
 
 
 def test_any_signed_in_user_lists_the_lenses(api, viewer):
@@ -57,12 +68,13 @@ def test_an_admin_imports_a_custom_lens_once(api, admin_user):
 def test_import_reports_every_problem_with_its_path(api, admin_user):
     document = copy.deepcopy(CUSTOM_LENS_DOCUMENT)
     document["schemaVersion"] = "2020-01-01"
-    del document["pillars"][0]["questions"][0]["title"]
+    document["pillars"][0]["questions"][0]["riskRules"][0]["condition"] = "card_data_typo"
     response = import_lens(as_user(api, admin_user), document)
     assert response.status_code == 400
     messages = response.json()["document"]
     assert any(message.startswith("$.schemaVersion:") for message in messages)
-    assert any(message.startswith("$.pillars[0].questions[0].title:") for message in messages)
+    path = "$.pillars[0].questions[0].riskRules[0].condition"
+    assert f"{path}: unknown choice id 'card_data_typo' at position 0" in messages
     assert not Lens.objects.filter(kind="CUSTOM").exists()
 
 
@@ -134,5 +146,83 @@ def test_the_lens_list_query_count_does_not_grow(api, admin_user, django_assert_
         assert api.get(reverse("api_lens_list")).json()["count"] == 2
 
 
+def test_a_published_lens_with_nan_imports_through_the_api(api, admin_user):
+    from tests.questionnaire.lens_shapes import published_lens
+
+    response = import_lens(as_user(api, admin_user), published_lens())
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["lens"]["current_version"]["questions"] == 4
+    event = AuditEvent.objects.get(action="lens.import")
+    assert len(event.after["warnings"]) == 9
+
+
 def test_the_import_url_does_not_read(api, admin_user):
     assert as_user(api, admin_user).get(reverse("api_lens_import")).status_code == 405
+
+
+def test_a_preview_shows_what_would_be_imported_and_writes_nothing(api, admin_user):
+    from tests.questionnaire.lens_shapes import published_lens
+
+    response = preview_lens(as_user(api, admin_user), published_lens())
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["slug"] == "serverless-data-controls" and body["already_stored_as_version"] is None
+    assert body["counts"] == {"pillars": 1, "questions": 4, "choices": 10, "risk_rules": 8, "warnings": 9}
+    assert body["pillars"][0]["questions"][2]["risk_rules"][-1] == {
+        "condition": "default",
+        "risk": "HIGH_RISK",
+    }
+    assert {
+        "path": "$.pillars[0].questions[1].title",
+        "message": "is NaN, not text; the question is skipped",
+    } in body["warnings"]
+    assert not Lens.objects.filter(kind="CUSTOM").exists()
+    assert not AuditEvent.objects.filter(action="lens.import").exists()
+
+
+def test_an_import_without_a_confirmed_preview_is_refused(api, admin_user):
+    response = as_user(api, admin_user).post(
+        reverse("api_lens_import"), {"document": CUSTOM_LENS_DOCUMENT}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["confirm"] == [
+        "Preview the file first (POST lens-imports/preview/) and send its content_sha256 here."
+    ]
+    assert not Lens.objects.filter(kind="CUSTOM").exists()
+
+
+def test_an_import_of_another_document_than_the_preview_is_a_conflict(api, admin_user):
+    as_user(api, admin_user)
+    confirm = preview_lens(api).json()["content_sha256"]
+    changed = copy.deepcopy(CUSTOM_LENS_DOCUMENT)
+    changed["pillars"][0]["questions"][0]["title"] = "Something else?"
+
+    response = api.post(reverse("api_lens_import"), {"document": changed, "confirm": confirm}, format="json")
+
+    assert response.status_code == 409
+    assert "not what was previewed" in response.json()["detail"]
+    assert not Lens.objects.filter(kind="CUSTOM").exists()
+
+
+def test_strict_refuses_a_document_that_needed_repairs(api, admin_user):
+    from tests.questionnaire.lens_shapes import published_lens
+
+    response = preview_lens(as_user(api, admin_user), published_lens(), strict=True)
+
+    assert response.status_code == 400
+    assert len(response.json()["document"]) == 9
+    assert response.json()["document"][0].endswith("(refused: strict)")
+
+
+def test_a_preview_says_when_the_content_is_already_stored(api, admin_user):
+    as_user(api, admin_user)
+    import_lens(api, slug="payments-controls")
+
+    assert preview_lens(api, slug="payments-controls").json()["already_stored_as_version"] == 1
+
+
+def test_only_organisation_admins_preview(api, owner):
+    assert preview_lens(as_user(api, owner)).status_code == 403

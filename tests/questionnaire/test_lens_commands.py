@@ -46,7 +46,10 @@ def catalogue_rows() -> tuple[int, ...]:
 def test_import_lens_stores_a_custom_lens_version_and_says_so(tmp_path):
     out, _ = run("import_lens", write(tmp_path, lens_data()))
 
-    assert out == "team-platform-policy: imported as version 1 (2024.2): 1 pillars, 2 questions, 4 choices\n"
+    assert (
+        out
+        == "team-platform-policy: imported as version 1 (2024.2): 1 pillars, 2 questions, 4 choices, 0 warnings\n"
+    )
     lens = Lens.objects.get(slug="team-platform-policy")
     version = lens.current_version()
     assert (lens.kind, version.risk_model, version.label) == ("CUSTOM", "RULES", "2024.2")
@@ -88,14 +91,14 @@ def test_import_lens_into_a_chosen_slug(tmp_path):
 def test_import_lens_with_one_bad_question_prints_every_problem_and_writes_nothing(tmp_path):
     data = lens_data()
     access = data["pillars"][0]["questions"][1]
-    access["title"] = ""
+    access["title"] = "t" * 129
     access["riskRules"][0]["condition"] = "aaa && !"
     before = catalogue_rows()
 
     message, stderr = run_failing("import_lens", write(tmp_path, data))
 
     assert stderr.splitlines() == [
-        "$.pillars[0].questions[1].title: must not be empty",
+        "$.pillars[0].questions[1].title: has 129 characters; the limit is 128",
         "$.pillars[0].questions[1].riskRules[0].condition: unexpected end of condition at position 8",
     ]
     assert message.endswith("lens.json: 2 problems; nothing imported")
@@ -193,3 +196,33 @@ def test_an_imported_custom_lens_exports_and_reimports_as_unchanged(tmp_path):
 
     # The export adds nothing a review depends on, so it is the same content: the same version.
     assert out == "team-platform-policy: unchanged, already version 1 (2024.2)\n"
+
+
+def test_import_lens_prints_each_repair_as_a_warning_and_imports(tmp_path):
+    from .lens_shapes import as_text, published_lens
+
+    out, stderr = run("import_lens", write(tmp_path, as_text(published_lens())))
+
+    warnings = stderr.splitlines()
+    assert len(warnings) == 9 and all(line.startswith("warning: $.") for line in warnings)
+    assert "warning: $.pillars[0].questions[1].title: is NaN, not text; the question is skipped" in warnings
+    assert out.endswith("1 pillars, 4 questions, 10 choices, 9 warnings\n")
+    assert Lens.objects.filter(slug="serverless-data-controls").exists()
+
+
+def test_import_lens_strict_refuses_a_file_that_needed_repairs(tmp_path):
+    from .lens_shapes import as_text, published_lens
+
+    before = catalogue_rows()
+
+    message, stderr = run_failing("import_lens", "--strict", write(tmp_path, as_text(published_lens())))
+
+    assert message.endswith("lens.json: 9 warnings with --strict; nothing imported")
+    assert stderr.count("warning: ") == 9
+    assert catalogue_rows() == before
+
+
+def test_import_lens_strict_accepts_a_clean_file(tmp_path):
+    out, stderr = run("import_lens", "--strict", write(tmp_path, lens_data()))
+
+    assert stderr == "" and "imported as version 1" in out

@@ -27,6 +27,7 @@ from questionnaire.lensformat import (
     custom_lens_problems,
     export_custom_lens,
     parse_custom_lens,
+    read_custom_lens,
 )
 from questionnaire.models import Lens
 from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, Risk, RiskRuleSpec
@@ -261,17 +262,14 @@ CASES = [
     ("name null", _set(ROOT, "name", None), "$.name", "must be a string"),
     ("name empty", _set(ROOT, "name", "  "), "$.name", "must not be empty"),
     ("name too long", _set(ROOT, "name", "n" * 129), "$.name", "129 characters; the limit is 128"),
-    ("description missing", _drop(ROOT, "description"), "$.description", "is required"),
     ("description too long", _set(ROOT, "description", "d" * 2049), "$.description", "the limit is 2048"),
     ("version not a string", _set(ROOT, "_version", 3), "$._version", "must be a string"),
     ("pillars not a list", _set(ROOT, "pillars", {}), "$.pillars", "must be a list"),
     ("pillars empty", _set(ROOT, "pillars", []), "$.pillars", "must not be empty"),
     ("pillar not an object", lambda d: d["pillars"].append("x"), "$.pillars[1]", "must be an object"),
-    ("too many pillars", _add_pillars(10), "$.pillars", "11 entries; the limit is 10"),
     ("pillar id too short", _set(PILLAR, "id", "pl"), "$.pillars[0].id", "must be 3-64 letters"),
     ("pillar id with a hyphen", _set(PILLAR, "id", "plat-form"), "$.pillars[0].id", "must be 3-64 letters"),
     ("pillar id too long", _set(PILLAR, "id", "p" * 65), "$.pillars[0].id", "the limit is 64"),
-    ("pillar name missing", _drop(PILLAR, "name"), "$.pillars[0].name", "is required"),
     ("questions missing", _drop(PILLAR, "questions"), "$.pillars[0].questions", "is required"),
     ("too many questions", _add_questions(19), "$.pillars[0].questions", "21 entries; the limit is 20"),
     ("question id duplicated", _set(Q1, "id", "backups"), f"{ACCESS}.id", "duplicate question id 'backups'"),
@@ -282,20 +280,7 @@ CASES = [
         "duplicate",
     ),
     ("question title too long", _set(Q0, "title", "t" * 129), f"{BACKUPS}.title", "the limit is 128"),
-    ("question title empty", _set(Q0, "title", ""), f"{BACKUPS}.title", "must not be empty"),
     ("question description too long", _set(Q0, "description", "d" * 2049), f"{BACKUPS}.description", "2048"),
-    (
-        "question helpful url not http",
-        lambda d: node(d, Q0)["helpfulResource"].update(url="ftp://example.com/x"),
-        f"{BACKUPS}.helpfulResource.url",
-        "must be an http:// or https:// URL",
-    ),
-    (
-        "question helpful url without text",
-        lambda d: node(d, Q0).update(helpfulResource={"url": "https://example.com"}),
-        f"{BACKUPS}.helpfulResource.displayText",
-        "is required when url is given",
-    ),
     (
         "choices missing",
         lambda d: (
@@ -318,7 +303,6 @@ CASES = [
         f"{BACKUPS}.choices[3].id",
         "reserved",
     ),
-    ("choice title missing", _drop(C0, "title"), f"{CHOICE}.title", "is required"),
     ("choice title too long", _set(C0, "title", "t" * 129), f"{CHOICE}.title", "the limit is 128"),
     ("improvement plan missing", _drop(C0, "improvementPlan"), f"{CHOICE}.improvementPlan", "required"),
     (
@@ -326,12 +310,6 @@ CASES = [
         _set(C0, "improvementPlan", {"displayText": ""}),
         f"{CHOICE}.improvementPlan.displayText",
         "must not be empty",
-    ),
-    (
-        "improvement plan url javascript",
-        _set(C0, "improvementPlan", {"displayText": "x", "url": "javascript:alert(1)"}),
-        f"{CHOICE}.improvementPlan.url",
-        "http:// or https://",
     ),
     (
         "choice helpful text too long",
@@ -357,7 +335,6 @@ CASES = [
         f"{BACKUPS}.choices[3].id",
         "only one 'None of these' choice",
     ),
-    ("rules missing", _drop(Q1, "riskRules"), f"{ACCESS}.riskRules", "is required"),
     ("risk unknown", _set(_rule(0), "risk", "LOW_RISK"), f"{RULE}.risk", "must be HIGH_RISK, MEDIUM"),
     (
         "risk repeated",
@@ -385,13 +362,6 @@ CASES = [
         f"{RULE}.condition",
         "unknown choice id 'access_no'",
     ),
-    ("no default rule", _set(_rule(1), "condition", "!aaa"), f"{ACCESS}.riskRules", "needs a 'default' rule"),
-    (
-        "default not last",
-        lambda d: node(d, Q1)["riskRules"].reverse(),
-        f"{RULE}.condition",
-        "'default' must be the last rule",
-    ),
 ]
 
 
@@ -412,7 +382,7 @@ def test_each_problem_is_reported_once_at_its_json_path(mutate, path, message):
 def test_every_problem_in_a_file_is_reported_together_in_document_order():
     data = lens_data()
     data["schemaVersion"] = "1.0"
-    node(data, C0)["title"] = ""
+    node(data, C0)["title"] = "t" * 129
     node(data, Q0)["riskRules"][0]["condition"] = "bk_daily ||"
     node(data, _rule(0))["risk"] = "SEVERE"
 
@@ -469,16 +439,21 @@ def test_a_bad_explicit_slug_is_a_problem():
     ]
 
 
-def test_a_name_without_slug_characters_needs_an_explicit_slug():
+def test_a_name_without_slug_characters_gets_a_slug_from_its_hash_with_a_warning():
     data = lens_data()
     data["name"] = "***"
 
-    assert problems_in(data) == [Problem("$.name", "gives no usable slug; choose one explicitly")]
+    read = read_custom_lens(json.dumps(data))
+
+    assert read.doc.slug.startswith("lens-") and len(read.doc.slug) == 13
+    assert [str(warning) for warning in read.warnings] == [
+        f"$.name: has no letters or digits a slug can use; imported as {read.doc.slug!r}"
+    ]
     assert parse_custom_lens(json.dumps(data), slug="stars").slug == "stars"
 
 
 def test_a_file_over_500000_characters_is_refused_before_parsing(monkeypatch):
-    monkeypatch.setattr(lensformat.json, "loads", lambda text: pytest.fail("parsed an oversized file"))
+    monkeypatch.setattr(lensformat.reader.json, "loads", lambda text: pytest.fail("parsed an oversized file"))
     text = json.dumps(lens_data()).ljust(MAX_FILE_CHARS + 1)
 
     assert problems_in(text) == [Problem("$", "the file is longer than the limit of 500,000 characters")]

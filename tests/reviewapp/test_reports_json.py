@@ -196,9 +196,9 @@ def test_a_bad_reason_is_named_with_its_path(document, owner, other_team):
     problems = refused(document, other_team, owner)
     assert problems == [
         "$.answers[2].not_applicable.SEC03-BP09: 'BORED' is not a reason; use one of OUT_OF_SCOPE, "
-        "BUSINESS_PRIORITIES, ARCHITECTURE_CONSTRAINTS, OTHER",
+        "BUSINESS_PRIORITIES, ARCHITECTURE_CONSTRAINTS, OTHER, NONE",
         "$.answers[4].reason: must say why the question does not apply: one of OUT_OF_SCOPE, "
-        "BUSINESS_PRIORITIES, ARCHITECTURE_CONSTRAINTS, OTHER, not 'LAZY'",
+        "BUSINESS_PRIORITIES, ARCHITECTURE_CONSTRAINTS, OTHER, NONE, not 'LAZY'",
     ]
 
 

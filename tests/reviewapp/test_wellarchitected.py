@@ -1,4 +1,5 @@
-"""Round trips with the AWS Well-Architected Tool, against botocore's Stubber (moto lacks wellarchitected)."""
+"""Importing from the AWS Well-Architected Tool, and how the app talks to it (against botocore's Stubber, which
+validates every call against the service model; moto lacks wellarchitected)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,20 @@ from botocore.stub import Stubber
 from django.core.exceptions import ValidationError
 
 from checks.models import AwsTarget
-from questionnaire.models import Question
 from reviewapp.models import Answer, AuditEvent
-from reviewapp.services import answer_record, review_start, workload_create
-from reviewapp.wellarchitected import (
-    LENS_ALIAS,
-    WaToolError,
-    connect,
-    milestone_token,
-    parse_workload_arn,
-    wa_export,
-    wa_import,
-)
+from reviewapp.wellarchitected import WaToolError, parse_workload_arn, wa_import
+from reviewapp.wellarchitected import tool as wa_tool
+from reviewapp.wellarchitected.tool import milestone_token
 
-from .watool_stubs import ARN, TOOL_ID, list_params, stub_answers, summary, tool_client, wa_id
+from .watool_stubs import (
+    ARN,
+    TOOL_ID,
+    recorded_answered_ids,
+    stub_answers,
+    stub_recorded_reads,
+    summary,
+    tool_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,8 @@ def test_it_imports_every_page_with_choices_reasons_and_notes(review, owner):
     assert report.changed == ["SEC1", "SEC2"]
     assert report.not_answered_there == ["SEC3"]
     assert report.unmapped_choices == [] and report.unmapped_questions == []
+    # The tool workload here lists three questions: the other eight are reported as missing there.
+    assert report.missing_there == ["SEC4", "SEC5", "SEC6", "SEC7", "SEC8", "SEC9", "SEC10", "SEC11"]
     sec1 = answer_of(review, "SEC1")
     assert sec1.selected == ["SEC01-BP01", "SEC01-BP02"]
     assert sec1.choices_not_applicable == {"SEC01-BP07": "BUSINESS_PRIORITIES"}
@@ -64,6 +67,38 @@ def test_it_imports_every_page_with_choices_reasons_and_notes(review, owner):
     assert event.after["changed"] == ["SEC1", "SEC2"] and event.after["workload_arn"] == ARN
 
 
+def test_the_recorded_workload_imports_all_eleven_questions_across_three_pages(review, owner):
+    client = tool_client()
+    with Stubber(client) as stubber:
+        stub_recorded_reads(stubber, recorded_answered_ids())
+        report = wa_import(review=review, actor=owner, workload_arn=ARN, client=client)
+        stubber.assert_no_pending_responses()
+
+    assert report.lens_version == "2024-06-27"
+    assert report.changed == ["SEC1", "SEC2", "SEC3", "SEC5", "SEC6", "SEC7", "SEC8", "SEC9", "SEC11"]
+    assert report.not_answered_there == ["SEC4", "SEC10"]
+    assert report.missing_there == [] and report.unmapped_questions == []
+    # A choice added to the tool's lens after our catalogue: reported, never guessed.
+    assert report.unmapped_choices == [("permissions", "sec_permissions_new_2025")]
+    sec1 = answer_of(review, "SEC1")
+    assert sec1.choices_not_applicable == {"SEC01-BP07": "BUSINESS_PRIORITIES"}
+    assert sec1.choice_notes == {
+        "SEC01-BP01": "Five accounts under one organization.",
+        "SEC01-BP07": "Threat models are owned by the platform team.",
+    }
+    # The tool's NONE reason stays NONE, for the question and for a choice.
+    sec2 = answer_of(review, "SEC2")
+    assert (sec2.is_applicable, sec2.reason, sec2.notes) == (False, "NONE", "Only machines sign in.")
+    sec7 = answer_of(review, "SEC7")
+    assert sec7.choices_not_applicable == {"SEC07-BP04": "NONE"}
+    assert sec7.choice_notes == {"SEC07-BP04": "Lifecycle rules pending legal review."}
+    # The tool reports SEC05-BP04 under its other known id: the alias is accepted.
+    assert answer_of(review, "SEC5").selected == ["SEC05-BP01", "SEC05-BP04"]
+    assert answer_of(review, "SEC6").none_of_these is True
+    assert answer_of(review, "SEC11").risk == "NONE"
+    assert answer_of(review, "SEC4").version == 1
+
+
 def test_it_reports_choices_and_questions_it_cannot_map(review, owner):
     client = tool_client()
     unknown = summary(review, "SEC1", selected=["sec_securely_operate_multi_accounts", "sec_made_up_choice"])
@@ -74,6 +109,7 @@ def test_it_reports_choices_and_questions_it_cannot_map(review, owner):
         report = wa_import(review=review, actor=owner, workload_arn=ARN, client=client)
     assert report.unmapped_choices == [("securely-operate", "sec_made_up_choice")]
     assert report.unmapped_questions == ["quantum-safety"]
+    assert "SEC2" in report.missing_there
     assert answer_of(review, "SEC1").selected == ["SEC01-BP01"]
 
 
@@ -140,195 +176,46 @@ def test_a_dry_run_reports_without_writing(review, owner):
 def test_an_aws_refusal_is_explained_and_nothing_changes(review, owner):
     client = tool_client()
     with Stubber(client) as stubber:
-        stubber.add_client_error("list_answers", "AccessDeniedException", "not allowed", 403)
-        with pytest.raises(WaToolError, match="Access denied to ListAnswers"):
+        stubber.add_client_error("get_lens_review", "AccessDeniedException", "not allowed", 403)
+        with pytest.raises(WaToolError, match="Access denied to GetLensReview"):
             wa_import(review=review, actor=owner, workload_arn=ARN, client=client)
     assert answer_of(review, "SEC1").version == 1
 
 
-def record(review, owner, code: str, **values) -> Answer:
-    question = Question.objects.get(lens_version=review.lens_version, code=code)
-    return answer_record(review=review, question=question, actor=owner, base_version=1, **values)
-
-
-def update_params(review, code: str, **fields) -> dict:
-    return {"WorkloadId": TOOL_ID, "LensAlias": LENS_ALIAS, "QuestionId": wa_id(review, code), **fields}
-
-
-def test_it_exports_answered_questions_and_a_milestone(review, owner):
-    record(
-        review,
-        owner,
-        "SEC1",
-        selected=["SEC01-BP01", "SEC01-BP02"],
-        choices_not_applicable={"SEC01-BP07": "ARCHITECTURE_CONSTRAINTS"},
-        notes="Landing zone since 2023.",
-    )
-    record(review, owner, "SEC2", is_applicable=False, reason="OUT_OF_SCOPE", notes="No people log in.")
-    record(review, owner, "SEC3", none_of_these=True)
-    existing = [summary(review, code) for code in ("SEC1", "SEC2", "SEC3", "SEC4")]
-    # The tool has SEC1 BP08 marked not applicable from earlier; here it applies again, so it is cleared.
-    existing[0]["ChoiceAnswerSummaries"] = [
-        {"ChoiceId": "sec_securely_operate_implement_services_features", "Status": "NOT_APPLICABLE"}
-    ]
+def test_throttled_calls_are_retried_with_growing_backoff(review, owner, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(wa_tool, "sleep", waits.append)
+    monkeypatch.setattr(wa_tool.random, "uniform", lambda low, high: high)
     client = tool_client()
     with Stubber(client) as stubber:
-        stubber.add_response("list_answers", {"AnswerSummaries": existing}, list_params())
-        stubber.add_response(
-            "update_answer",
-            {},
-            update_params(
-                review,
-                "SEC1",
-                SelectedChoices=["sec_securely_operate_multi_accounts", "sec_securely_operate_aws_account"],
-                ChoiceUpdates={
-                    "sec_securely_operate_threat_model": {
-                        "Status": "NOT_APPLICABLE",
-                        "Reason": "ARCHITECTURE_CONSTRAINTS",
-                    },
-                    "sec_securely_operate_implement_services_features": {
-                        "Status": "UNSELECTED",
-                        "Reason": "NONE",
-                    },
-                },
-                Notes="Landing zone since 2023.",
-                IsApplicable=True,
-                Reason="NONE",
-            ),
-        )
-        stubber.add_response(
-            "update_answer",
-            {},
-            update_params(
-                review,
-                "SEC2",
-                SelectedChoices=[],
-                ChoiceUpdates={},
-                Notes="No people log in.",
-                IsApplicable=False,
-                Reason="OUT_OF_SCOPE",
-            ),
-        )
-        stubber.add_response(
-            "update_answer",
-            {},
-            update_params(
-                review,
-                "SEC3",
-                SelectedChoices=["sec_permissions_no"],
-                ChoiceUpdates={},
-                Notes="",
-                IsApplicable=True,
-                Reason="NONE",
-            ),
-        )
-        stubber.add_response(
-            "create_milestone",
-            {"WorkloadId": TOOL_ID, "MilestoneNumber": 4},
-            {
-                "WorkloadId": TOOL_ID,
-                "MilestoneName": "Exported from reviews",
-                "ClientRequestToken": milestone_token(review, "Exported from reviews"),
-            },
-        )
-        report = wa_export(
-            review=review,
-            actor=owner,
-            workload_arn=ARN,
-            milestone_name="Exported  from reviews",
-            client=client,
-        )
+        stubber.add_client_error("get_lens_review", "ThrottlingException", "Rate exceeded", 400)
+        stubber.add_client_error("get_lens_review", "TooManyRequestsException", "slow down", 429)
+        stub_answers(stubber, review, [[summary(review, "SEC1", selected=["sec_securely_operate_no"])]], {})
+        report = wa_import(review=review, actor=owner, workload_arn=ARN, client=client)
         stubber.assert_no_pending_responses()
-    assert report.updated == ["SEC1", "SEC2", "SEC3"]
-    assert "SEC4" in report.not_answered_here
-    assert report.milestone_number == 4
-    assert AuditEvent.objects.get(action="watool.export").after["updated"] == ["SEC1", "SEC2", "SEC3"]
+    assert report.changed == ["SEC1"]
+    assert waits == [0.5, 1.0]
 
 
-def test_export_refuses_a_bad_milestone_name_before_calling_aws(review, owner):
-    with pytest.raises(ValidationError) as error:
-        wa_export(review=review, actor=owner, workload_arn=ARN, milestone_name="x", client=object())
-    assert "milestone_name" in error.value.message_dict
-
-
-def tool_state_from_updates(review, updates: list[dict]) -> list[dict]:
-    """What the tool holds after our UpdateAnswer calls, as ListAnswers would return it."""
-    state = []
-    for params in updates:
-        code = Question.objects.get(lens_version=review.lens_version, wa_id=params["QuestionId"]).code
-        item = summary(review, code, selected=params["SelectedChoices"], is_applicable=params["IsApplicable"])
-        item["ChoiceAnswerSummaries"] = [
-            {"ChoiceId": choice_id, **update}
-            for choice_id, update in params["ChoiceUpdates"].items()
-            if update["Status"] == "NOT_APPLICABLE"
-        ]
-        item["Reason"] = params["Reason"]
-        state.append(item)
-    return state
-
-
-def test_a_round_trip_preserves_choices_reasons_and_notes(review, owner, team):
-    record(
-        review,
-        owner,
-        "SEC1",
-        selected=["SEC01-BP03", "SEC01-BP05"],
-        choices_not_applicable={"SEC01-BP08": "OTHER", "SEC01-BP06": "BUSINESS_PRIORITIES"},
-        notes="Threat model reviewed each quarter.\nOwner: platform team.",
-    )
-    record(
-        review, owner, "SEC2", is_applicable=False, reason="ARCHITECTURE_CONSTRAINTS", notes="Machines only."
-    )
-    record(review, owner, "SEC3", none_of_these=True, notes="Nothing yet.")
-
-    # Export, capturing exactly what was sent.
-    sent: list[dict] = []
-    client = tool_client()
-    client.meta.events.register(
-        "provide-client-params.wellarchitected.UpdateAnswer", lambda params, **_: sent.append(dict(params))
-    )
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "list_answers",
-            {"AnswerSummaries": [summary(review, code) for code in ("SEC1", "SEC2", "SEC3")]},
-            list_params(),
-        )
-        for _ in range(3):
-            stubber.add_response("update_answer", {})
-        wa_export(review=review, actor=owner, workload_arn=ARN, client=client)
-    assert len(sent) == 3
-
-    # Import what the tool now holds into a fresh review of another workload.
-    other = workload_create(
-        team=team,
-        actor=owner,
-        name="Copy",
-        description="Receives the round trip.",
-        environment="PRODUCTION",
-        review_owner="olivia@example.test",
-        aws_regions=["eu-west-1"],
-    )
-    copy = review_start(workload=other, actor=owner)
+def test_throttling_that_never_ends_is_an_error_after_the_last_attempt(review, owner, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(wa_tool, "sleep", waits.append)
     client = tool_client()
     with Stubber(client) as stubber:
-        stub_answers(
-            stubber, copy, [tool_state_from_updates(copy, sent)], {p["QuestionId"]: p["Notes"] for p in sent}
-        )
-        report = wa_import(review=copy, actor=owner, workload_arn=ARN, client=client)
-    assert report.changed == ["SEC1", "SEC2", "SEC3"] and not report.unmapped_choices
+        for _ in range(wa_tool.MAX_ATTEMPTS):
+            stubber.add_client_error("get_lens_review", "ThrottlingException", "Rate exceeded", 400)
+        with pytest.raises(WaToolError, match="ThrottlingException"):
+            wa_import(review=review, actor=owner, workload_arn=ARN, client=client)
+    assert len(waits) == wa_tool.MAX_ATTEMPTS - 1
+    assert all(0 <= wait <= wa_tool.BACKOFF_CAP for wait in waits)
 
-    fields = (
-        "selected",
-        "none_of_these",
-        "is_applicable",
-        "reason",
-        "choices_not_applicable",
-        "notes",
-        "risk",
-    )
-    for code in ("SEC1", "SEC2", "SEC3"):
-        original, returned = answer_of(review, code), answer_of(copy, code)
-        assert [getattr(returned, f) for f in fields] == [getattr(original, f) for f in fields], code
+
+def test_the_milestone_token_is_one_per_tool_workload_and_milestone():
+    here = parse_workload_arn(ARN)
+    elsewhere = parse_workload_arn(ARN.replace(TOOL_ID, "f" * 32))
+    assert milestone_token(here, "Q2") == milestone_token(here, "Q2")
+    assert milestone_token(here, "Q2") != milestone_token(elsewhere, "Q2")
+    assert milestone_token(here, "Q2") != milestone_token(here, "Q3")
 
 
 def test_the_workload_arn_must_be_a_tool_workload():
@@ -338,10 +225,10 @@ def test_the_workload_arn_must_be_a_tool_workload():
             parse_workload_arn(bad)
 
 
-def test_it_connects_only_through_a_connected_account(review, owner, monkeypatch):
+def test_it_connects_only_through_a_connected_account_without_botocore_retries(review, monkeypatch):
     tool = parse_workload_arn(ARN)
     with pytest.raises(ValidationError, match="not connected"):
-        connect(review, tool)
+        wa_tool.connect(review, tool)
 
     target = AwsTarget.objects.create(
         workload=review.workload,
@@ -353,8 +240,18 @@ def test_it_connects_only_through_a_connected_account(review, owner, monkeypatch
 
     def fake_assume_role(given_target, run_id, *, region=None):
         calls.append((given_target, run_id, region))
-        return SimpleNamespace(client=lambda service, client_region: (service, client_region))
+        return SimpleNamespace(
+            client=lambda service, client_region, max_attempts: (service, client_region, max_attempts)
+        )
 
-    monkeypatch.setattr("reviewapp.wellarchitected.assume_role", fake_assume_role)
-    assert connect(review, tool) == ("wellarchitected", "eu-west-1")
+    monkeypatch.setattr(wa_tool, "assume_role", fake_assume_role)
+    # Our backoff is the only retry policy: botocore's own retries are off for this client.
+    assert wa_tool.connect(review, tool) == ("wellarchitected", "eu-west-1", 1)
     assert calls[0][0] == target and calls[0][1].startswith("watool-") and calls[0][2] == "eu-west-1"
+
+
+def test_a_review_of_a_lens_the_tool_does_not_have_is_refused(review, owner):
+    review.lens_version.tool_lens_versions = []
+    review.lens_version.save()
+    with pytest.raises(ValidationError, match="not a lens of the Well-Architected Tool"):
+        wa_import(review=review, actor=owner, workload_arn=ARN, client=tool_client())

@@ -1,4 +1,8 @@
-"""Import an AWS custom-lens JSON file as a new version of a custom lens; a bad file changes nothing."""
+"""Import an AWS custom-lens JSON file as a new version of a custom lens; a bad file changes nothing.
+
+Repairs made on the way (trimmed text, re-encoded links, skipped questions, an added `default` rule...) are
+printed as warnings with their JSON paths; `--strict` refuses the file if there is any.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from questionnaire.catalogue import lens_version_store
-from questionnaire.lensformat import MAX_FILE_CHARS, LensFormatError, parse_custom_lens
+from questionnaire.lensformat import MAX_FILE_CHARS, LensFormatError, read_custom_lens
 from questionnaire.models import Lens
 
 
@@ -30,17 +34,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path, help="the custom-lens JSON file")
         parser.add_argument("--slug", help="the lens slug to import into (default: from the lens name)")
+        parser.add_argument(
+            "--strict", action="store_true", help="refuse the file if any repair was needed (any warning)"
+        )
 
-    def handle(self, *args, file: Path, slug: str | None, **options):
+    def handle(self, *args, file: Path, slug: str | None, strict: bool, **options):
         try:
-            doc = parse_custom_lens(read_lens_text(file), slug=slug)
+            read = read_custom_lens(read_lens_text(file), slug=slug)
         except LensFormatError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
-            count = len(exc.problems)
+            raise CommandError(f"{file}: {_count(len(exc.problems), 'problem')}; nothing imported") from exc
+        for warning in read.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if strict and read.warnings:
             raise CommandError(
-                f"{file}: {count} problem{'s' if count != 1 else ''}; nothing imported"
-            ) from exc
+                f"{file}: {_count(len(read.warnings), 'warning')} with --strict; nothing imported"
+            )
+        doc = read.doc
 
         existing = Lens.objects.filter(slug=doc.slug).first()
         if existing is not None and existing.kind != Lens.Kind.CUSTOM:
@@ -55,5 +66,10 @@ class Command(BaseCommand):
         choices = sum(len(question.best_practices) for question in questions)
         self.stdout.write(
             f"{doc.slug}: imported as version {version.number} ({version.label}): "
-            f"{len(doc.pillars)} pillars, {len(questions)} questions, {choices} choices"
+            f"{len(doc.pillars)} pillars, {len(questions)} questions, {choices} choices, "
+            f"{_count(len(read.warnings), 'warning')}"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"

@@ -1,107 +1,60 @@
-"""AWS custom-lens JSON (schemaVersion "2021-11-01") to and from the neutral `LensDoc`.
-
-Format facts this module relies on (AWS Well-Architected Tool user guide, "Lens format specification", and the
-WA Tool API reference):
-
-* a lens file is at most 500 KB; the lens has `schemaVersion`, `name` (<= 128 characters), `description`
-  (<= 2048) and `pillars` (at most 10), each with `id`, `name` (<= 128) and `questions` (at most 20);
-* ids are 3+ letters, digits or "_"; the guide allows 128 for pillar, question and choice ids, the API caps
-  PillarId and ChoiceId at 64, and our `code` columns hold 64, so we accept at most 64 everywhere;
-* a question has `id`, `title` (<= 128), optional `description` (<= 2048) and `helpfulResource`
-  {`displayText` (<= 2048, needed when `url` is given), `url` (http:// or https://)}, `choices`, `riskRules`;
-* a choice has `id` (unique in its question), `title` (<= 128), optional `helpfulResource`, an
-  `improvementPlan` {`displayText` (<= 2048), optional `url`} and optional `additionalResources` [{`type`:
-  HELPFUL_RESOURCE or IMPROVEMENT_PLAN, `content`: [{displayText, url}]}], at most five of each type;
-  at most 15 choices;
-* a choice whose id ends in `_no` is the question's "None of these" choice (it needs no improvement plan);
-* `riskRules`: at most three, one per risk (HIGH_RISK, MEDIUM_RISK, NO_RISK), each a `condition` over the
-  question's choice ids (`&&`, `||`, `!`, parentheses) or `default`; a `default` rule is required; the first
-  condition that holds sets the risk, so `default` only makes sense last.
-
-Our review model always offers "None of these" under the fixed id `<questionId>_no` (reviewapp.risk), so an
-imported `_no` choice is not stored as a best practice: conditions that name it are rewritten to that id, and
-every exported question gets that choice back. Question helpful-resource text and a choice's
-additionalResources have no place in the catalogue: they are validated, then left out.
-"""
+"""Reading AWS custom-lens JSON into the neutral `LensDoc`, with every problem and every repair at its path."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.utils.text import slugify
 
-from questionnaire.rating import ChoiceSpec, Level, QuestionSpec, level_rules, none_of_these_id
-
-from .catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc, RiskRuleDoc
-from .conditions import And, Condition, ConditionError, Default, Not, Or, Ref, parse_condition
-from .models import Lens, LensVersion, RiskRule, RuleRisk, max_length
-
-SCHEMA_VERSION = "2021-11-01"
-MAX_FILE_CHARS = 500_000
-MAX_PILLARS = 10
-MAX_QUESTIONS_PER_PILLAR = 20
-MAX_CHOICES = 15
-MAX_RULES = 3
-MAX_ADDITIONAL_PER_TYPE = 5
-MAX_NAME = 128  # lens and pillar names, question and choice titles
-MAX_TEXT = 2048  # descriptions and displayText
-MIN_ID, MAX_ID = 3, 64
-MAX_LABEL = max_length(LensVersion, "label")
-MAX_CONDITION = max_length(RiskRule, "condition")
-MAX_SLUG = max_length(Lens, "slug")
-DEFAULT_LABEL = "1"
-NONE_SUFFIX = "_no"
-NONE_TITLE = "None of these"
-QUESTION_HELP_TEXT = "More about this question"
-RESOURCE_TYPES = ("HELPFUL_RESOURCE", "IMPROVEMENT_PLAN")
+from ..catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc, RiskRuleDoc
+from ..conditions import And, Condition, ConditionError, Default, Not, Or, Ref, parse_condition
+from ..models import Lens, LensVersion
+from ..rating import none_of_these_id
+from .repair import implied_default, is_missing_number, repair_url
+from .spec import (
+    DEFAULT_LABEL,
+    IMPORT_RISK,
+    MAX_ADDITIONAL_PER_TYPE,
+    MAX_CHOICES,
+    MAX_CONDITION,
+    MAX_FILE_CHARS,
+    MAX_ID,
+    MAX_LABEL,
+    MAX_NAME,
+    MAX_QUESTIONS_PER_PILLAR,
+    MAX_RULES,
+    MAX_SLUG,
+    MAX_TEXT,
+    MIN_ID,
+    NONE_SUFFIX,
+    RESOURCE_TYPES,
+    SCHEMA_VERSION,
+    TOOL_MAX_PILLARS,
+    LensFormatError,
+    LensWarning,
+    Problem,
+)
 
 _ID = re.compile(r"[A-Za-z0-9_]+")
-_NOT_ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-_URL = URLValidator(schemes=["http", "https"])
-
-IMPORT_RISK = {"HIGH_RISK": RuleRisk.HIGH, "MEDIUM_RISK": RuleRisk.MEDIUM, "NO_RISK": RuleRisk.NONE}
-EXPORT_RISK = {str(risk): name for name, risk in IMPORT_RISK.items()}
+_EXPORT_RISK = {str(risk): name for name, risk in IMPORT_RISK.items()}
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a lens file; `path` is a JSON path such as `$.pillars[0].questions[2].id`."""
+@dataclass
+class LensRead:
+    """A lens file read completely: what would be stored, and what was repaired or skipped on the way."""
 
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+    doc: LensDoc
+    warnings: list[LensWarning] = field(default_factory=list)
 
 
-class LensFormatError(ValueError):
-    """A lens file that cannot be imported, with every problem found in it."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        return "\n".join(str(problem) for problem in self.problems)
-
-
-class LensExportError(ValueError):
-    """A lens that cannot be written as a valid custom lens (e.g. too many best practices in a question)."""
-
-
-# ----------------------------------------------------------------------------------------------------
-# Import
-
-
-def parse_custom_lens(text: str, *, slug: str | None = None) -> LensDoc:
-    """Validate a custom-lens file completely and turn it into a LensDoc.
+def read_custom_lens(text: str, *, slug: str | None = None) -> LensRead:
+    """Validate a custom-lens file completely and turn it into a LensDoc, with the warnings of every repair.
 
     Raises LensFormatError listing every problem found, so one round of fixes is enough.
     """
@@ -126,7 +79,7 @@ def parse_custom_lens(text: str, *, slug: str | None = None) -> LensDoc:
     lens_slug = reader.slug(slug, parts.name if parts else "")
     if reader.problems or parts is None:
         raise LensFormatError(reader.problems)
-    return LensDoc(
+    doc = LensDoc(
         slug=lens_slug,
         name=parts.name,
         label=parts.label,
@@ -135,10 +88,16 @@ def parse_custom_lens(text: str, *, slug: str | None = None) -> LensDoc:
         description=parts.description,
         pillars=parts.pillars,
     )
+    return LensRead(doc=doc, warnings=reader.warnings)
+
+
+def parse_custom_lens(text: str, *, slug: str | None = None) -> LensDoc:
+    """The LensDoc of a custom-lens file (see read_custom_lens for the warnings too)."""
+    return read_custom_lens(text, slug=slug).doc
 
 
 def custom_lens_problems(data: Any) -> list[Problem]:
-    """Every problem in already-parsed custom-lens JSON; empty when it is valid."""
+    """Every problem in already-parsed custom-lens JSON; empty when it can be imported."""
     reader = _Reader()
     reader.lens(data)
     return reader.problems
@@ -152,19 +111,28 @@ class _LensParts:
     pillars: list[PillarDoc]
 
 
+def _blank(value: Any) -> bool:
+    """Missing, empty, or NaN: a value that says nothing."""
+    return value is None or is_missing_number(value) or (isinstance(value, str) and not value.strip())
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 class _Reader:
-    """Walks the parsed JSON once, recording problems instead of stopping at the first."""
+    """Walks the parsed JSON once, recording problems and repairs instead of stopping at the first."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[LensWarning] = []
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(LensWarning(path, message))
 
     # -- primitives ------------------------------------------------------------------------------------------
 
@@ -180,18 +148,46 @@ class _Reader:
         return value
 
     def text(
-        self, parent: dict, key: str, path: str, *, required: bool = True, max_length: int = MAX_TEXT
+        self,
+        parent: dict,
+        key: str,
+        path: str,
+        *,
+        required: bool = True,
+        max_length: int = MAX_TEXT,
+        if_missing: str = "",
     ) -> str:
-        value = self._get(parent, key, path, str, "a string", required)
-        if value is None:
+        """The trimmed string at `key`. With `if_missing`, a missing, empty or NaN value is a warning saying
+        what happens instead (`if_missing`), not a problem."""
+        value = parent.get(key)
+        nan = is_missing_number(value)
+        if if_missing and _blank(value):
+            state = "is NaN, not text" if nan else ("is missing" if value is None else "is empty")
+            self.warn(f"{path}.{key}", f"{state}; {if_missing}")
             return ""
-        if not value.strip():
+        if nan:
+            if required:
+                self.add(f"{path}.{key}", "is NaN; text is required here")
+            else:
+                self.warn(f"{path}.{key}", "is NaN, not text; left out")
+            return ""
+        if value is None:
+            if required:
+                self.add(f"{path}.{key}", "is required" if key not in parent else "must be a string")
+            return ""
+        if not isinstance(value, str):
+            self.add(f"{path}.{key}", f"must be a string, not {_show(value)}")
+            return ""
+        trimmed = value.strip()
+        if not trimmed:
             if required:
                 self.add(f"{path}.{key}", "must not be empty")
             return ""
-        if len(value) > max_length:
-            self.add(f"{path}.{key}", f"has {len(value)} characters; the limit is {max_length}")
-        return value
+        if trimmed != value:
+            self.warn(f"{path}.{key}", "surrounding whitespace removed")
+        if len(trimmed) > max_length:
+            self.add(f"{path}.{key}", f"has {len(trimmed)} characters; the limit is {max_length}")
+        return trimmed
 
     def ident(self, parent: dict, key: str, path: str) -> str:
         value = self.text(parent, key, path, max_length=MAX_ID)
@@ -203,13 +199,19 @@ class _Reader:
         return value
 
     def url(self, parent: dict, key: str, path: str) -> str:
-        value = self.text(parent, key, path, required=False)
-        if value:
-            try:
-                _URL(value)
-            except ValidationError:
-                self.add(f"{path}.{key}", f"must be an http:// or https:// URL, not {_show(value)}")
-        return value
+        value = parent.get(key)
+        if is_missing_number(value):
+            self.warn(f"{path}.{key}", "is NaN, not a link; left out")
+            return ""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return ""
+        if not isinstance(value, str):
+            self.add(f"{path}.{key}", f"must be a string, not {_show(value)}")
+            return ""
+        repair = repair_url(value)
+        if repair.note:
+            self.warn(f"{path}.{key}", repair.note)
+        return repair.url
 
     def items(
         self, parent: dict, key: str, path: str, *, required: bool = True, max_items: int | None = None
@@ -248,7 +250,7 @@ class _Reader:
         text = self.text(value, "displayText", resource_path, required=required)
         url = self.url(value, "url", resource_path)
         if url and not text and not required:
-            self.add(f"{resource_path}.displayText", "is required when url is given")
+            self.warn(f"{resource_path}.displayText", "is missing; the link is kept without a text")
         return text, url
 
     # -- structure -------------------------------------------------------------------------------------------
@@ -260,7 +262,9 @@ class _Reader:
             return slug
         derived = slugify(name)[:MAX_SLUG].strip("-")
         if name and not derived:
-            self.add("$.name", "gives no usable slug; choose one explicitly")
+            # A name in another script (or all punctuation) still names a lens; its slug just cannot be read.
+            derived = "lens-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+            self.warn("$.name", f"has no letters or digits a slug can use; imported as {derived!r}")
         return derived
 
     def lens(self, data: Any) -> _LensParts | None:
@@ -272,38 +276,62 @@ class _Reader:
         elif data["schemaVersion"] != SCHEMA_VERSION:
             self.add("$.schemaVersion", f"must be {SCHEMA_VERSION!r}, not {_show(data['schemaVersion'])}")
         name = self.text(data, "name", "$", max_length=MAX_NAME)
-        description = self.text(data, "description", "$")
+        description = self.text(
+            data, "description", "$", if_missing="the lens is imported without a description"
+        )
         label = self.text(data, "_version", "$", required=False, max_length=MAX_LABEL) or DEFAULT_LABEL
 
         pillar_ids: dict[str, str] = {}
         question_ids: dict[str, str] = {}
         pillars = []
-        for path, pillar in self.items(data, "pillars", "$", max_items=MAX_PILLARS):
-            if pillar is not None:
-                pillars.append(self.pillar(pillar, path, pillar_ids, question_ids))
+        entries = self.items(data, "pillars", "$")
+        if len(entries) > TOOL_MAX_PILLARS:
+            self.warn(
+                "$.pillars",
+                f"has {len(entries)} pillars; the WA Tool takes at most {TOOL_MAX_PILLARS}, so it would refuse "
+                "this file, but every pillar is imported here",
+            )
+        for path, pillar in entries:
+            if pillar is None:
+                continue
+            read = self.pillar(pillar, path, pillar_ids, question_ids)
+            if read is not None:
+                pillars.append(read)
+        if entries and not pillars and not self.problems:
+            self.add("$.pillars", "no question is left to import once the skipped ones are left out")
         return _LensParts(name=name, description=description, label=label, pillars=pillars)
 
     def pillar(
         self, pillar: dict, path: str, pillar_ids: dict[str, str], question_ids: dict[str, str]
-    ) -> PillarDoc:
+    ) -> PillarDoc | None:
         code = self.ident(pillar, "id", path)
         self.unique(pillar_ids, code, f"{path}.id", "pillar id")
-        name = self.text(pillar, "name", path, max_length=MAX_NAME)
-        questions = [
-            self.question(question, question_path, question_ids)
-            for question_path, question in self.items(
-                pillar, "questions", path, max_items=MAX_QUESTIONS_PER_PILLAR
-            )
-            if question is not None
-        ]
-        return PillarDoc(code=code, name=name, questions=questions)
+        name = self.text(
+            pillar, "name", path, max_length=MAX_NAME, if_missing="the pillar id is shown as its name"
+        )
+        notes = self.text(pillar, "notes", path, required=False)
+        entries = self.items(pillar, "questions", path, max_items=MAX_QUESTIONS_PER_PILLAR)
+        questions = []
+        for question_path, question in entries:
+            if question is None:
+                continue
+            read = self.question(question, question_path, question_ids)
+            if read is not None:
+                questions.append(read)
+        if entries and not questions:
+            self.warn(path, "every question of this pillar was skipped; the pillar is left out")
+            return None
+        return PillarDoc(code=code, name=name or code, notes=notes, questions=questions)
 
-    def question(self, question: dict, path: str, question_ids: dict[str, str]) -> QuestionDoc:
+    def question(self, question: dict, path: str, question_ids: dict[str, str]) -> QuestionDoc | None:
         code = self.ident(question, "id", path)
         self.unique(question_ids, code, f"{path}.id", "question id")
-        title = self.text(question, "title", path, max_length=MAX_NAME)
+        skipped = _blank(question.get("title"))
+        title = self.text(question, "title", path, max_length=MAX_NAME, if_missing="the question is skipped")
+        if skipped:
+            return None
         description = self.text(question, "description", path, required=False)
-        _, helpful_url = self.resource(question, "helpfulResource", path, required=False)
+        helpful_text, helpful_url = self.resource(question, "helpfulResource", path, required=False)
 
         choice_ids: dict[str, str] = {}
         none_choice: str | None = None
@@ -326,7 +354,9 @@ class _Reader:
                     f"only one 'None of these' choice (id ending in _no); first at {first}",
                 )
             none_choice = none_choice or choice_id
-            self.text(choice, "title", choice_path, max_length=MAX_NAME)
+            self.text(
+                choice, "title", choice_path, max_length=MAX_NAME, if_missing="'None of these' is shown"
+            )
             self.resource(choice, "helpfulResource", choice_path, required=False)
             self.resource(choice, "improvementPlan", choice_path, required=False)
         if choices and not practices:
@@ -339,27 +369,32 @@ class _Reader:
             title=title,
             description=description,
             helpful_url=helpful_url,
+            helpful_text=helpful_text,
             best_practices=practices,
             risk_rules=rules,
         )
 
     def choice(self, choice: dict, path: str, choice_id: str) -> BestPracticeDoc:
-        title = self.text(choice, "title", path, max_length=MAX_NAME)
+        title = self.text(
+            choice, "title", path, max_length=MAX_NAME, if_missing="the choice id is shown as its title"
+        )
         helpful_text, doc_url = self.resource(choice, "helpfulResource", path, required=False)
         improvement, improvement_url = self.resource(choice, "improvementPlan", path, required=True)
-        self.additional_resources(choice, path)
         return BestPracticeDoc(
             code=choice_id,
             choice_id=choice_id,
-            title=title,
+            title=title or choice_id,
             description=helpful_text,
             improvement=improvement,
             doc_url=doc_url,
             improvement_url=improvement_url,
+            resources=self.additional_resources(choice, path),
         )
 
-    def additional_resources(self, choice: dict, path: str) -> None:
+    def additional_resources(self, choice: dict, path: str) -> list[dict[str, str]]:
+        """The choice's extra links, as [{"type", "text", "url"}] in file order."""
         per_type: Counter[str] = Counter()
+        resources: list[dict[str, str]] = []
         for entry_path, entry in self.items(choice, "additionalResources", path, required=False):
             if entry is None:
                 continue
@@ -377,18 +412,25 @@ class _Reader:
                         content_path, f"at most {MAX_ADDITIONAL_PER_TYPE} additional resources of one type"
                     )
                 text = self.text(content, "displayText", content_path, required=False)
-                if self.url(content, "url", content_path) and not text:
-                    self.add(f"{content_path}.displayText", "is required when url is given")
+                url = self.url(content, "url", content_path)
+                if url and not text:
+                    self.warn(f"{content_path}.displayText", "is missing; the link is kept without a text")
+                if text or url:
+                    resources.append({"type": kind, "text": text, "url": url})
+        return resources
 
     def risk_rules(
         self, question: dict, path: str, code: str, choice_ids: set[str], none_choice: str | None
     ) -> list[RiskRuleDoc]:
-        entries = self.items(question, "riskRules", path, max_items=MAX_RULES)
+        entries = self.items(question, "riskRules", path, required=False, max_items=MAX_RULES)
         rules: list[RiskRuleDoc] = []
         first_by_risk: dict[str, str] = {}
         has_default = False
-        for index, (rule_path, rule) in enumerate(entries):
+        for rule_path, rule in entries:
             if rule is None:
+                continue
+            if has_default:
+                self.warn(rule_path, "comes after the 'default' rule, so it can never apply; left out")
                 continue
             risk = self.text(rule, "risk", rule_path, max_length=32)
             if risk and risk not in IMPORT_RISK:
@@ -401,10 +443,7 @@ class _Reader:
             elif risk:
                 first_by_risk[risk] = rule_path
             condition = self.condition(rule, rule_path, choice_ids)
-            if isinstance(condition, Default):
-                has_default = True
-                if index != len(entries) - 1:
-                    self.add(f"{rule_path}.condition", "'default' must be the last rule")
+            has_default = isinstance(condition, Default)
             if condition is None or risk not in IMPORT_RISK:
                 continue
             if none_choice is not None:
@@ -415,8 +454,15 @@ class _Reader:
                     f"{rule_path}.condition", f"is longer than {MAX_CONDITION} characters once normalised"
                 )
             rules.append(RiskRuleDoc(condition=canonical, risk=IMPORT_RISK[risk]))
-        if entries and not has_default:
-            self.add(f"{path}.riskRules", "needs a 'default' rule, as the last rule")
+        if not has_default:
+            risk = implied_default({rule.risk for rule in rules})
+            state = "has no 'default' rule" if entries else "is missing"
+            self.warn(
+                f"{path}.riskRules",
+                f"{state}; an answer no rule covers is rated {_EXPORT_RISK[risk]} "
+                "(the most severe risk no rule names; see docs/lenses.md)",
+            )
+            rules.append(RiskRuleDoc(condition="default", risk=risk))
         return rules
 
     def condition(self, rule: dict, path: str, choice_ids: set[str]) -> Condition | None:
@@ -439,110 +485,3 @@ def _renamed(condition: Condition, old: str, new: str) -> Condition:
     if isinstance(condition, And | Or):
         return type(condition)(tuple(_renamed(operand, old, new) for operand in condition.operands))
     return condition
-
-
-# ----------------------------------------------------------------------------------------------------
-# Export
-
-
-def export_custom_lens(doc: LensDoc) -> dict:
-    """`doc` as custom-lens JSON: deterministic, and checked against the same rules the import applies.
-
-    A lens rated by levels (the built-in one) gets explicit riskRules giving the same risk as the level rule.
-    Texts over the format's limits are shortened; a lens that cannot fit at all raises LensExportError.
-    """
-    by_levels = doc.risk_model == LensVersion.RiskModel.LEVELS
-    data = {
-        "schemaVersion": SCHEMA_VERSION,
-        "name": _clip(doc.name, MAX_NAME),
-        # The format requires a description; the name is the honest fallback.
-        "description": _clip(doc.description or doc.name, MAX_TEXT),
-        "_version": doc.label or DEFAULT_LABEL,
-        "pillars": [_export_pillar(pillar, by_levels) for pillar in doc.pillars],
-    }
-    problems = custom_lens_problems(data)
-    if problems:
-        listed = "; ".join(str(problem) for problem in problems[:5])
-        raise LensExportError(f"{doc.slug} cannot be written as a valid custom lens: {listed}")
-    return data
-
-
-def _export_pillar(pillar: PillarDoc, by_levels: bool) -> dict:
-    return {
-        "id": _format_id(pillar.code),
-        "name": _clip(pillar.name, MAX_NAME),
-        "questions": [_export_question(question, by_levels) for question in pillar.questions],
-    }
-
-
-def _export_question(question: QuestionDoc, by_levels: bool) -> dict:
-    question_id = _format_id(question.code)
-    data: dict[str, Any] = {"id": question_id, "title": _clip(question.title, MAX_NAME)}
-    if question.description:
-        data["description"] = _clip(question.description, MAX_TEXT)
-    if question.helpful_url:
-        data["helpfulResource"] = {"displayText": QUESTION_HELP_TEXT, "url": question.helpful_url}
-    choices = [_export_choice(practice) for practice in question.best_practices]
-    # Our reviews always offer "None of these"; a custom lens only has it when a `_no` choice is listed.
-    # A full question (possible only for rule lenses, whose rules then cannot name it) goes without.
-    if by_levels or len(choices) < MAX_CHOICES:
-        choices.append({"id": none_of_these_id(question_id), "title": NONE_TITLE})
-    data["choices"] = choices
-    data["riskRules"] = [
-        {"condition": condition, "risk": EXPORT_RISK[risk]}
-        for condition, risk in _export_rules(question, by_levels)
-    ]
-    return data
-
-
-def _export_rules(question: QuestionDoc, by_levels: bool) -> list[tuple[str, str]]:
-    if not by_levels:
-        return [(str(parse_condition(rule.condition)), rule.risk) for rule in question.risk_rules]
-    spec = QuestionSpec(
-        code=_format_id(question.code),
-        choices=tuple(
-            ChoiceSpec(_format_id(practice.choice_id), Level(practice.level) if practice.level else None)
-            for practice in question.best_practices
-        ),
-    )
-    return [(str(rule.condition), str(rule.risk)) for rule in level_rules(spec)]
-
-
-def _export_choice(practice: BestPracticeDoc) -> dict:
-    data: dict[str, Any] = {"id": _format_id(practice.choice_id), "title": _clip(practice.title, MAX_NAME)}
-    helpful_text = _clip(_helpful_text(practice), MAX_TEXT)
-    if helpful_text or practice.doc_url:
-        data["helpfulResource"] = {"displayText": helpful_text or _clip(practice.title, MAX_TEXT)}
-        if practice.doc_url:
-            data["helpfulResource"]["url"] = practice.doc_url
-    improvement = practice.improvement or f"Establish this best practice: {practice.title}"
-    data["improvementPlan"] = {"displayText": _clip(improvement, MAX_TEXT)}
-    if practice.improvement_url:
-        data["improvementPlan"]["url"] = practice.improvement_url
-    return data
-
-
-def _helpful_text(practice: BestPracticeDoc) -> str:
-    """What a reviewer reads next to the choice: an imported description, else our guidance and checks."""
-    if practice.description:
-        return practice.description
-    parts = [practice.guidance]
-    if practice.verification:
-        parts.append(f"How to verify: {practice.verification}")
-    return "\n\n".join(part for part in parts if part)
-
-
-def _format_id(code: str) -> str:
-    # Custom-lens ids allow letters, digits and "_" only, and at least three of them.
-    return _NOT_ID_CHARS.sub("_", code).ljust(MIN_ID, "_")
-
-
-def _clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters at a word boundary and marked with an ellipsis; as is when it fits."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
