@@ -2,8 +2,8 @@
 
 Steps: create the database `bench_reviews` on the server DATABASE_URL names, migrate, load the lens, seed 50
 workloads and measure the dashboard, seed 950 more and measure every page next to the bare view, render the
-PDF, count answer saves per second against gunicorn, time evidence collection, print the table, write
-bench/results.json, and drop the database. See docs/performance.md.
+PDF, count answer saves per second against gunicorn, time evidence collection and a 20,000-finding evidence
+import, print the table, write bench/results.json, and drop the database. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of concurrent saving (10)")
     parser.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 2)), help="gunicorn")
     parser.add_argument(
-        "--skip", default="", help="comma-separated sections to leave out: pages, saves, pdf, collection"
+        "--skip",
+        default="",
+        help="comma-separated sections to leave out: pages, saves, pdf, collection, imports",
     )
     parser.add_argument(
         "--keep-db", action="store_true", help="keep bench_reviews afterwards, to look into it"

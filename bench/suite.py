@@ -133,6 +133,11 @@ class Suite:
 
             self.say("evidence collection against a local AWS emulator")
             figures += collection_figures(say=self.say)
+        if self.section("imports"):
+            from .imports import measure as import_figure
+
+            self.say("evidence import of a 20,000-finding Prowler file")
+            figures.append(import_figure(20_000))
         return figures
 
     # --- Data -----------------------------------------------------------------------------------------------

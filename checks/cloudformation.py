@@ -15,6 +15,9 @@ from .forms import DEFAULT_ROLE_NAME
 from .models import AwsTarget
 
 PRINCIPAL_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$"
+# Read-only actions the checks call that AWS's SecurityAudit policy does not grant. tests/checks/
+# test_permissions.py records every call the checks make and fails until each one is granted here or there.
+EVIDENCE_ADDITIONS = ("macie2:GetMacieSession",)
 
 
 def role_name(target: AwsTarget) -> str:
@@ -23,6 +26,7 @@ def role_name(target: AwsTarget) -> str:
 
 def template_for(target: AwsTarget) -> str:
     q = json.dumps
+    additions = "".join(f"\n                  - {q(action)}" for action in EVIDENCE_ADDITIONS)
     principal = settings.AWS_APP_PRINCIPAL_ARN
     principal_default = f"\n    Default: {q(principal)}" if principal else ""
     description = (
@@ -70,8 +74,16 @@ Resources:
                 "sts:ExternalId": {{"Ref": "ExternalId"}}
       ManagedPolicyArns:
         - {{"Fn::Sub": "arn:${{AWS::Partition}}:iam::aws:policy/SecurityAudit"}}
-      # Only when asked for: the WA Tool import (ListAnswers, GetAnswer) and export (UpdateAnswer, CreateMilestone).
       Policies:
+        # Read-only calls of the evidence checks that SecurityAudit leaves out.
+        - PolicyName: "EvidenceReadAdditions"
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action:{additions}
+                Resource: "*"
+        # Only when asked for: the WA Tool import (ListAnswers, GetAnswer) and export (UpdateAnswer, CreateMilestone).
         - Fn::If:
             - WellArchitectedSync
             - PolicyName: "WellArchitectedToolSync"

@@ -7,6 +7,7 @@ from django import forms
 from reviewapp.forms.common import choice_field
 from reviewapp.lib.aws_regions import AWS_REGIONS
 
+from .imports.parsers import FORMATS
 from .models import FindingStatus, Schedule
 
 DEFAULT_ROLE_NAME = "WellArchitectedEvidence"
@@ -72,3 +73,20 @@ class FindingFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {key: value for key, value in self.cleaned_data.items() if value}
+
+
+class EvidenceImportForm(forms.Form):
+    file = forms.FileField(
+        label="Scanner output",
+        help_text="Prowler's OCSF JSON (json-ocsf) or CSV, or Security Hub CSPM findings in ASFF JSON (what "
+        "`aws securityhub get-findings` prints).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.csv,.ocsf.json,application/json,text/csv"}),
+    )
+    file_format = forms.ChoiceField(
+        label="Format",
+        required=False,
+        choices=[
+            ("", "Recognise it from the content"),
+            *((key, label) for key, (label, _) in FORMATS.items()),
+        ],
+    )

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from reviewapp.models import User, Workload
 
@@ -28,6 +31,11 @@ def new_external_id() -> str:
     """A per-target secret the customer's role trust policy requires: it stops another customer of this app
     from pointing their own target at the same role (the confused-deputy problem)."""
     return f"wa-{secrets.token_hex(16)}"
+
+
+def default_valid_until() -> datetime:
+    """How long evidence collected now counts: settings.EVIDENCE_VALID_DAYS."""
+    return timezone.now() + timedelta(days=settings.EVIDENCE_VALID_DAYS)
 
 
 def validate_role_arn(value: str) -> None:
@@ -228,23 +236,87 @@ class Severity(models.TextChoices):
     LOW = "LOW", "Low"
 
 
-class Finding(models.Model):
-    """What one check saw about one resource (or one account/region) in one run."""
+class FindingSource(models.TextChoices):
+    """Who saw it: our own checks, or a scanner whose output a person imported."""
 
-    run = models.ForeignKey(EvidenceRun, on_delete=models.CASCADE, related_name="findings")
+    CHECKS = "CHECKS", "Our checks"
+    PROWLER = "PROWLER", "Prowler"
+    SECURITY_HUB = "SECURITY_HUB", "Security Hub CSPM"
+
+
+class EvidenceImport(models.Model):
+    """One scanner output file a person imported as evidence for a workload. Only complete imports exist: a
+    file that fails to parse, or names an account the workload is not connected to, leaves no row at all."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="evidence_imports")
+    source = models.CharField(max_length=16, choices=FindingSource.choices)
+    # "json-ocsf", "csv" or "asff": the format the file was read as.
+    file_format = models.CharField(max_length=16)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField()
+    accounts = models.JSONField(default=list)
+    imported_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    total = models.PositiveIntegerField(default=0)
+    mapped = models.PositiveIntegerField(default=0)
+    unmapped = models.PositiveIntegerField(default=0)
+    # {reason: count} of findings read but not stored as evidence (archived, suppressed, muted).
+    skipped = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["PROWLER", "SECURITY_HUB"]), name="evidenceimport_source"
+            ),
+            models.CheckConstraint(
+                condition=Q(mapped__lte=models.F("total")) & Q(unmapped__lte=models.F("total")),
+                name="evidenceimport_counts",
+            ),
+        ]
+        indexes = [models.Index(fields=["workload", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} import {self.file_name} ({self.total} findings)"
+
+
+class Finding(models.Model):
+    """What one check (ours, or an imported scanner's) saw about one resource (or one account/region)."""
+
+    # Exactly one of run and evidence_import: where the finding came from.
+    run = models.ForeignKey(EvidenceRun, on_delete=models.CASCADE, null=True, related_name="findings")
+    evidence_import = models.ForeignKey(
+        EvidenceImport, on_delete=models.CASCADE, null=True, related_name="findings"
+    )
+    source = models.CharField(max_length=16, choices=FindingSource.choices, default=FindingSource.CHECKS)
     # The task that produced it: a redelivered task replaces its own findings instead of duplicating them.
     task = models.ForeignKey(EvidenceTask, on_delete=models.CASCADE, null=True, related_name="findings")
-    check_id = models.CharField(max_length=64)
-    # The BPs the check evidenced when it ran: history stays true if the check's mapping changes later.
+    # Our check id, or the scanner's own (a Prowler check id, a Security Hub control id).
+    check_id = models.CharField(max_length=128)
+    # The scanner's title for an imported finding; our checks' titles live in the registry.
+    title = models.CharField(max_length=512, blank=True)
+    # The BPs the check evidenced when it ran: history stays true if the check's mapping changes later. Empty
+    # for an imported finding no mapping table covers (kept and listed, never dropped).
     bp_codes = models.JSONField(default=list)
     status = models.CharField(max_length=16, choices=FindingStatus.choices)
     resource_arn = models.CharField(max_length=2048)
     region = models.CharField(max_length=32)
-    # From GetCallerIdentity of the session that produced the finding, never from what the user typed.
+    # From GetCallerIdentity of the session that produced the finding, never from what the user typed; for an
+    # import, from the file, and only if the workload is connected to that account.
     account_id = models.CharField(max_length=12)
     message = models.TextField()
     severity = models.CharField(max_length=8, choices=Severity.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the resource was seen in this state, and until when that observation counts as evidence; after it
+    # the finding is shown as stale and feeds no suggestion.
+    collected_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(default=default_valid_until)
+    # What the scanner reports for an imported finding (first and last time it saw the problem).
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    # A newer import of the same source and account replaced this finding as evidence (kept as history).
+    superseded = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["run", "check_id", "account_id", "region", "resource_arn"]
@@ -255,8 +327,29 @@ class Finding(models.Model):
             models.CheckConstraint(
                 condition=Q(severity__in=["HIGH", "MEDIUM", "LOW"]), name="finding_severity"
             ),
+            models.CheckConstraint(
+                condition=(Q(run__isnull=False) & Q(evidence_import__isnull=True) & Q(source="CHECKS"))
+                | (Q(run__isnull=True) & Q(evidence_import__isnull=False) & ~Q(source="CHECKS")),
+                name="finding_one_origin",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("collected_at")), name="finding_validity"
+            ),
         ]
-        indexes = [models.Index(fields=["run", "status"]), models.Index(fields=["run", "check_id"])]
+        indexes = [
+            models.Index(fields=["run", "status"]),
+            models.Index(fields=["run", "check_id"]),
+            models.Index(fields=["evidence_import", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.check_id} {self.status} {self.resource_arn}"
+
+    @property
+    def is_imported(self) -> bool:
+        return self.source != FindingSource.CHECKS
+
+    @property
+    def is_stale(self) -> bool:
+        """Past its lifetime: shown, but no longer evidence."""
+        return self.valid_until < timezone.now()

@@ -14,11 +14,12 @@ import pkgutil
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from .aws import describe_error
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 SCOPES = ("global", "regional")
 BP_CODE_RE = re.compile(r"^SEC\d{2}-BP\d{2}$")
 CHECK_ID_RE = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9_]+)+$")
+# "service:Operation" as IAM spells an action, e.g. "s3:GetBucketPolicy", "iam:GetAccountAuthorizationDetails".
+IAM_ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
 LIBRARY_PACKAGE = "checks.library"
 
 
@@ -57,6 +60,11 @@ def not_applicable(resource_arn: str, message: str, region: str | None = None) -
 
 def errored(resource_arn: str, message: str, region: str | None = None) -> Result:
     return Result(FindingStatus.ERROR, resource_arn, message, region)
+
+
+class Unverifiable(Exception):
+    """A check could see only part of what it has to judge (a sub-call refused, a listing cut short): its finding
+    is ERROR with this message, never a PASS on what it happened to see."""
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
@@ -103,11 +111,14 @@ class CheckContext:
     def client(self, service: str, region: str | None = None) -> Any:
         return self.account.client(service, region or self.region)
 
+    def pages(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> Iterator[dict]:
+        """Every page of a paginated call: a listing is judged whole or not at all."""
+        yield from self.client(service, region).get_paginator(operation).paginate(**kwargs)
+
     def paginate(
         self, service: str, operation: str, key: str, region: str | None = None, **kwargs: Any
     ) -> Iterator:
-        paginator = self.client(service, region).get_paginator(operation)
-        for page in paginator.paginate(**kwargs):
+        for page in self.pages(service, operation, region, **kwargs):
             yield from page.get(key, [])
 
     @property
@@ -137,6 +148,15 @@ class Check:
     remediation: str
     group: str
     func: CheckFunction = field(repr=False, compare=False)
+    # The IAM actions the check calls; tests/checks/test_permissions.py proves it calls no other and that the
+    # role template grants them all.
+    actions: tuple[str, ...] = ()
+    # How long a finding counts as evidence; None: settings.EVIDENCE_VALID_DAYS.
+    valid_days: int | None = None
+
+    @property
+    def validity(self) -> timedelta:
+        return timedelta(days=self.valid_days or settings.EVIDENCE_VALID_DAYS)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +167,8 @@ class Check:
             "severity": self.severity,
             "group": self.group,
             "best_practices": list(self.best_practices),
+            "iam_actions": list(self.actions),
+            "valid_days": self.validity.days,
             "remediation": self.remediation,
         }
 
@@ -163,6 +185,8 @@ class FindingData:
     account_id: str
     message: str
     severity: str
+    collected_at: datetime
+    valid_until: datetime
 
 
 REGISTRY: dict[str, Check] = {}
@@ -177,7 +201,9 @@ def check(
     scope: str,
     severity: str,
     remediation: str,
+    actions: list[str],
     group: str | None = None,
+    valid_days: int | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. Mistakes in the declaration fail at import, not in a customer's run."""
     if not CHECK_ID_RE.match(id):
@@ -191,6 +217,11 @@ def check(
         raise ValueError(f"check {id}: best_practices must be BP codes like SEC04-BP01, got {best_practices}")
     if not title.strip() or not remediation.strip():
         raise ValueError(f"check {id}: needs a title and remediation text")
+    bad = [action for action in actions if not IAM_ACTION_RE.match(action)]
+    if not actions or bad:
+        raise ValueError(f"check {id}: actions must be IAM actions like ec2:DescribeInstances, got {actions}")
+    if valid_days is not None and valid_days < 1:
+        raise ValueError(f"check {id}: valid_days must be at least 1")
 
     def register(func: CheckFunction) -> CheckFunction:
         existing = REGISTRY.get(id)
@@ -208,6 +239,8 @@ def check(
             remediation=remediation,
             group=group or func.__module__.rsplit(".", 1)[-1],
             func=func,
+            actions=tuple(sorted(set(actions))),
+            valid_days=valid_days,
         )
         return func
 
@@ -276,11 +309,14 @@ def run_check(item: Check, ctx: CheckContext) -> list[FindingData]:
     except (ClientError, BotoCoreError) as exc:
         _, message = describe_error(exc)
         results = [errored(_scope_arn(item, ctx), message)]
+    except Unverifiable as exc:
+        results = [errored(_scope_arn(item, ctx), str(exc))]
     except Exception as exc:
         logger.exception("check %s failed in %s/%s", item.id, ctx.account_id, ctx.region)
         results = [errored(_scope_arn(item, ctx), f"The check itself failed ({type(exc).__name__}: {exc}).")]
     if not results:
         results = [not_applicable(_scope_arn(item, ctx), "There was nothing of this kind to check.")]
+    collected_at = timezone.now()
     return [
         FindingData(
             check_id=item.id,
@@ -291,6 +327,8 @@ def run_check(item: Check, ctx: CheckContext) -> list[FindingData]:
             account_id=ctx.account_id,
             message=result.message,
             severity=item.severity,
+            collected_at=collected_at,
+            valid_until=collected_at + item.validity,
         )
         for result in results
     ]

@@ -1,135 +1,66 @@
-"""Reads of evidence: per-BP summaries of the latest finished run, drill-downs, run pages and check coverage.
+"""Reads of evidence: per-BP summaries (built in summaries.py), drill-downs, run pages, imports and check
+coverage.
 
 Each function runs a fixed number of queries whatever the number of findings; tests pin the counts.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 
 from questionnaire.models import BestPractice, Lens, Question
 from reviewapp.models import Review, Workload
 
-from .models import USABLE_STATES, EvidenceRun, Finding, FindingStatus
+from .models import EvidenceImport, EvidenceRun, Finding, FindingStatus
 from .registry import Check, checks_by_bp, get_check
+from .summaries import (
+    VERDICT_LABELS,
+    BpEvidence,
+    Gap,
+    Verdict,
+    current_findings,
+    evidence_by_bp,
+    latest_usable_run,
+    run_summaries,
+    summarise,
+)
 
-
-class Verdict(StrEnum):
-    # Every check that could look found the practice in place.
-    SUPPORTS = "SUPPORTS"
-    # At least one resource contradicts the practice.
-    CONTRADICTS = "CONTRADICTS"
-    # The checks could not look (errors) or found nothing to look at.
-    INCONCLUSIVE = "INCONCLUSIVE"
-
-
-VERDICT_LABELS = {
-    Verdict.SUPPORTS: "Evidence supports",
-    Verdict.CONTRADICTS: "Evidence contradicts",
-    Verdict.INCONCLUSIVE: "Evidence inconclusive",
-}
+__all__ = [
+    "VERDICT_LABELS",
+    "BpEvidence",
+    "Gap",
+    "Verdict",
+    "evidence_by_bp",
+    "latest_usable_run",
+    "run_summaries",
+]
 
 
 @dataclass(frozen=True)
-class BpEvidence:
-    """The latest evidence about one best practice of a workload."""
+class Suggestions:
+    """What the evidence suggests for one question: never an answer, until a person confirms it."""
 
-    bp_code: str
-    verdict: Verdict
-    passed: int
-    failed: int
-    errors: int
-    not_applicable: int
-    check_ids: tuple[str, ...]
+    # The question's best practices the current evidence SUPPORTS, in catalogue order.
+    codes: list[str]
+    # The evidence run behind them (None when they come from imported findings only).
     run_id: Any
-    collected_at: datetime
-
-    @property
-    def label(self) -> str:
-        return VERDICT_LABELS[self.verdict]
-
-    @property
-    def age(self) -> timedelta:
-        return timezone.now() - self.collected_at
-
-    @property
-    def total(self) -> int:
-        return self.passed + self.failed + self.errors + self.not_applicable
+    # Where the evidence came from (runs, imported scanner files), for the audit entry.
+    sources: list[str]
 
 
-def _verdict(passed: int, failed: int) -> Verdict:
-    if failed:
-        return Verdict.CONTRADICTS
-    if passed:
-        return Verdict.SUPPORTS
-    return Verdict.INCONCLUSIVE
-
-
-def latest_usable_run(workload: Workload | Any) -> EvidenceRun | None:
-    """The most recent run that finished with findings worth showing (SUCCEEDED or PARTIAL)."""
-    workload_id = workload.pk if isinstance(workload, Workload) else workload
-    return (
-        EvidenceRun.objects.filter(
-            workload_id=workload_id, state__in=USABLE_STATES, finished_at__isnull=False
-        )
-        .order_by("-finished_at")
-        .first()
-    )
-
-
-def run_summaries(run: EvidenceRun) -> dict[str, BpEvidence]:
-    """{BP code: summary} of one run; the reports use it to show evidence as it stood at a milestone."""
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    checks: dict[str, set[str]] = defaultdict(set)
-    rows = (
-        Finding.objects.filter(run=run)
-        .values("check_id", "bp_codes", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        for code in row["bp_codes"]:
-            counts[code][row["status"]] += row["n"]
-            checks[code].add(row["check_id"])
-    summaries = {}
-    for code, by_status in counts.items():
-        passed, failed = by_status[FindingStatus.PASS], by_status[FindingStatus.FAIL]
-        summaries[code] = BpEvidence(
-            bp_code=code,
-            verdict=_verdict(passed, failed),
-            passed=passed,
-            failed=failed,
-            errors=by_status[FindingStatus.ERROR],
-            not_applicable=by_status[FindingStatus.NOT_APPLICABLE],
-            check_ids=tuple(sorted(checks[code])),
-            run_id=run.pk,
-            collected_at=run.finished_at or run.created_at,
-        )
-    return summaries
-
-
-def evidence_by_bp(workload: Workload | Any) -> dict[str, BpEvidence]:
-    """{BP code: summary} from the latest finished run; empty when there is none. Two queries."""
-    run = latest_usable_run(workload)
-    return run_summaries(run) if run is not None else {}
-
-
-def suggested_practices(review: Review, question: Question) -> tuple[list[str], Any]:
-    """The best practices of `question` that the latest usable evidence SUPPORTS, in catalogue order, and the
-    run they come from (None when there is no evidence). Suggestions only: nothing is answered here."""
+def suggested_practices(review: Review, question: Question) -> Suggestions:
+    """The best practices of `question` that the current evidence SUPPORTS. INCONCLUSIVE ones (a check could not
+    look, a task failed, the evidence expired) are never among them. Nothing is answered here."""
     evidence = evidence_by_bp(review.workload)
     codes = question.best_practices.order_by("order").values_list("code", flat=True)
     supported = [code for code in codes if code in evidence and evidence[code].verdict == Verdict.SUPPORTS]
-    run_id = next(iter(evidence.values())).run_id if evidence else None
-    return supported, run_id
+    run_id = next((evidence[code].run_id for code in supported if evidence[code].run_id), None)
+    sources = sorted({source for code in supported for source in evidence[code].sources})
+    return Suggestions(supported, run_id, sources)
 
 
 @dataclass(frozen=True)
@@ -143,7 +74,9 @@ class FindingRow:
 
     @property
     def title(self) -> str:
-        return self.check.title if self.check else self.finding.check_id
+        if self.check:
+            return self.check.title
+        return self.finding.title or self.finding.check_id
 
 
 @dataclass
@@ -172,22 +105,24 @@ FAILING_STATUSES = (FindingStatus.FAIL, FindingStatus.ERROR)
 
 
 def bp_drilldown(workload: Workload, bp_code: str, *, limit: int = 500) -> BpDrilldown:
-    """The latest run's findings for one BP: failing and unverifiable resources first, with remediation."""
+    """The current evidence for one BP, our checks' and imported scanners' side by side: failing and
+    unverifiable resources first, with remediation, and the places no check could look."""
     drilldown = BpDrilldown(
         bp=_builtin_bp(bp_code), run=None, summary=None, checks=checks_by_bp().get(bp_code, [])
     )
     run = latest_usable_run(workload)
-    if run is None:
-        return drilldown
     drilldown.run = run
-    drilldown.summary = run_summaries(run).get(bp_code)
+    findings = current_findings(run, workload.pk)
+    drilldown.summary = summarise(findings, run=run).get(bp_code)
     if drilldown.summary is None:
         return drilldown
-    findings = Finding.objects.filter(run=run, check_id__in=drilldown.summary.check_ids).order_by(
-        "check_id", "account_id", "region", "resource_arn"
+    rows = findings.filter(check_id__in=drilldown.summary.check_ids).order_by(
+        "source", "check_id", "account_id", "region", "resource_arn"
     )[:limit]
-    for finding in findings:
-        row = FindingRow(finding, get_check(finding.check_id))
+    for finding in rows:
+        if bp_code not in finding.bp_codes:
+            continue
+        row = FindingRow(finding, get_check(finding.check_id) if not finding.is_imported else None)
         (drilldown.failing if finding.status in FAILING_STATUSES else drilldown.others).append(row)
     return drilldown
 
@@ -265,3 +200,21 @@ def coverage() -> list[CoverageRow]:
         .order_by("question__order", "order")
     )
     return [CoverageRow(bp, tuple(by_bp.get(bp.code, ()))) for bp in practices]
+
+
+def imports_of(workload: Workload, limit: int = 10) -> QuerySet[EvidenceImport]:
+    return (
+        EvidenceImport.objects.filter(workload=workload)
+        .select_related("imported_by")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def import_findings(evidence_import: EvidenceImport, *, unmapped: bool | None = None) -> QuerySet[Finding]:
+    """An import's findings, problems first; `unmapped=True` for those no mapping table covers."""
+    findings = Finding.objects.filter(evidence_import=evidence_import)
+    if unmapped is True:
+        findings = findings.filter(bp_codes=[])
+    elif unmapped is False:
+        findings = findings.filter(~Q(bp_codes=[]))
+    return findings.order_by("status", "check_id", "account_id", "region", "resource_arn")

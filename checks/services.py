@@ -357,7 +357,8 @@ def suggestions_apply(*, review: Review, question: Question, actor: User, base_v
     answer = Answer.objects.select_for_update().get(review=review, question=question)
     if not answer.is_applicable:
         raise ValidationError(f"{question.code} is marked as not applicable; mark it as applicable first.")
-    supported, run_id = suggested_practices(review, question)
+    suggestions = suggested_practices(review, question)
+    supported = suggestions.codes
     saved = answer_record(
         review=review,
         question=question,
@@ -384,7 +385,8 @@ def suggestions_apply(*, review: Review, question: Question, actor: User, base_v
             after={
                 "question": question.code,
                 "suggested": supported,
-                "run": str(run_id),
+                "run": str(suggestions.run_id),
+                "sources": suggestions.sources,
                 "version": saved.version,
             },
         )

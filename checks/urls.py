@@ -1,10 +1,10 @@
-"""Evidence routes: per-workload evidence pages, connected accounts, runs, and the check coverage."""
+"""Evidence routes: per-workload evidence pages, connected accounts, runs, imports and the check coverage."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 urlpatterns = [
     path("workloads/<uuid:workload_id>/evidence/", views.evidence_home, name="evidence_home"),
@@ -38,4 +38,12 @@ urlpatterns = [
     path("evidence/runs/<uuid:run_id>/progress/", views.run_progress, name="run_progress"),
     path("evidence/runs/<uuid:run_id>/cancel/", views.run_cancel, name="run_cancel"),
     path("evidence/coverage/", views.evidence_coverage, name="evidence_coverage"),
+    path(
+        "workloads/<uuid:workload_id>/evidence/import/", import_views.evidence_import, name="evidence_import"
+    ),
+    path(
+        "evidence/imports/<uuid:import_id>/",
+        import_views.evidence_import_detail,
+        name="evidence_import_detail",
+    ),
 ]

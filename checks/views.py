@@ -73,6 +73,7 @@ def _evidence_context(request: AuthenticatedRequest, workload: Workload) -> dict
         ),
         "schedule": schedule,
         "principal": settings.AWS_APP_PRINCIPAL_ARN,
+        "imports": list(selectors.imports_of(workload)),
     }
 
 

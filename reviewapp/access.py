@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from checks.models import AwsTarget, EvidenceRun
+from checks.models import AwsTarget, EvidenceImport, EvidenceRun
 
 from .models import (
     Action,
@@ -53,6 +53,7 @@ __all__ = [
     "audit_scope",
     "audit_workloads",
     "get_audit_scope_for_user",
+    "get_evidence_import_for_user",
     "get_item_for_user",
     "get_milestone_for_user",
     "get_report_job_for_user",
@@ -203,7 +204,7 @@ def _workload_grant(user: Viewer, workload: Workload, action: Action, what: str)
     return workload
 
 
-UnderWorkload = TypeVar("UnderWorkload", ImprovementItem, Milestone, EvidenceRun, AwsTarget)
+UnderWorkload = TypeVar("UnderWorkload", ImprovementItem, Milestone, EvidenceRun, EvidenceImport, AwsTarget)
 
 
 def _get_under_workload(
@@ -265,6 +266,14 @@ def get_run_for_user(user: Viewer, run_id: Any, action: Action = Action.VIEW) ->
     """An evidence run with who started it and its workload."""
     runs = EvidenceRun.objects.select_related("started_by", "workload__team")
     return _get_under_workload(user, runs, action, "evidence run", pk=run_id)
+
+
+def get_evidence_import_for_user(
+    user: Viewer, import_id: Any, action: Action = Action.VIEW
+) -> EvidenceImport:
+    """An imported scanner file (Prowler, Security Hub) with who imported it and its workload."""
+    imports = EvidenceImport.objects.select_related("imported_by", "workload__team")
+    return _get_under_workload(user, imports, action, "evidence import", pk=import_id)
 
 
 def get_target_for_user(

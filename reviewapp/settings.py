@@ -320,6 +320,8 @@ SPECTACULAR_SETTINGS = {
         "ItemStatusEnum": "reviewapp.models.ItemStatus",
         "FindingStatusEnum": "checks.models.FindingStatus",
         "RunStateEnum": "checks.models.RunState",
+        "FindingSourceEnum": "checks.models.FindingSource",
+        "EvidenceImportFormatEnum": "checks.imports.parsers.FORMAT_IDS",
         "LensKindEnum": "questionnaire.models.Lens.Kind",
         "ReportKindEnum": "reviewapp.models.ReportJob.Kind",
         "ReportStateEnum": "reviewapp.models.ReportJob.State",
@@ -400,6 +402,14 @@ if AWS_APP_PRINCIPAL_ARN and not AWS_APP_PRINCIPAL_ARN.startswith(("arn:aws:iam:
 # timeout (its worker was lost), so the next run can start.
 EVIDENCE_RUN_TIME_LIMIT = envint("EVIDENCE_RUN_TIME_LIMIT", 3600, minimum=60)
 EVIDENCE_HEARTBEAT_TIMEOUT = envint("EVIDENCE_HEARTBEAT_TIMEOUT", 600, minimum=30)
+# How many days a finding counts as evidence once collected (a check may set a shorter lifetime of its own), and
+# imported scanner findings from the time the scanner last saw them. Older evidence is shown as stale and never
+# suggests an answer; scheduled collections renew it.
+EVIDENCE_VALID_DAYS = envint("EVIDENCE_VALID_DAYS", 30, minimum=1)
+EVIDENCE_IMPORT_VALID_DAYS = envint("EVIDENCE_IMPORT_VALID_DAYS", EVIDENCE_VALID_DAYS, minimum=1)
+# The largest scanner output file (Prowler OCSF JSON or CSV, Security Hub ASFF) an import reads; files are parsed
+# as a stream, so this bounds time and disk, not memory per finding.
+EVIDENCE_IMPORT_MAX_BYTES = envint("EVIDENCE_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=10_000)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 60.0},

@@ -1,12 +1,13 @@
-"""IAM: the root user, passwords, MFA, access keys and how permissions are granted (global checks)."""
+"""IAM: the root user, passwords, MFA, access keys, how permissions are granted, who may assume roles, and the
+access prepared for emergencies and incident response (global checks)."""
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
 
+from .. import policydoc
 from ..registry import CheckContext, Result, check, error_code, failed, not_applicable, passed, plural
 
 STALE_AFTER = timedelta(days=90)
@@ -49,6 +50,7 @@ def _days(delta: timedelta) -> int:
         "Sign in as the root user once, register a hardware or passkey MFA device under Security "
         "credentials, and keep the device in a safe with a documented break-glass procedure."
     ),
+    actions=["iam:GetAccountSummary"],
 )
 def root_mfa(ctx: CheckContext) -> list[Result]:
     summary = ctx.client("iam").get_account_summary()["SummaryMap"]
@@ -71,6 +73,7 @@ def root_mfa(ctx: CheckContext) -> list[Result]:
     remediation=(
         "Delete the root user's access keys; give automation an IAM role with only the permissions it needs."
     ),
+    actions=["iam:GetAccountSummary"],
 )
 def root_access_keys(ctx: CheckContext) -> list[Result]:
     summary = ctx.client("iam").get_account_summary()["SummaryMap"]
@@ -90,6 +93,7 @@ def root_access_keys(ctx: CheckContext) -> list[Result]:
         f"Set an account password policy with a minimum length of at least {MIN_PASSWORD_LENGTH} characters "
         f"and password reuse prevention (IAM > Account settings), or move people to an identity provider."
     ),
+    actions=["iam:GetAccountPasswordPolicy"],
 )
 def password_policy(ctx: CheckContext) -> list[Result]:
     try:
@@ -120,13 +124,14 @@ def password_policy(ctx: CheckContext) -> list[Result]:
     scope="global",
     severity="HIGH",
     remediation="Require each console user to register an MFA device, or remove the console password.",
+    actions=["iam:ListUsers", "iam:GetLoginProfile", "iam:ListMFADevices"],
 )
 def console_users_mfa(ctx: CheckContext) -> list[Result]:
     results = []
     for user in _users(ctx):
         if _has_console_password(ctx, user["UserName"]) is None:
             continue
-        devices = ctx.client("iam").list_mfa_devices(UserName=user["UserName"])["MFADevices"]
+        devices = list(ctx.paginate("iam", "list_mfa_devices", "MFADevices", UserName=user["UserName"]))
         if devices:
             results.append(passed(user["Arn"], f"{user['UserName']} signs in to the console with MFA."))
         else:
@@ -147,6 +152,7 @@ def console_users_mfa(ctx: CheckContext) -> list[Result]:
         "Rotate keys older than 90 days (create a new key, deploy it, deactivate and delete the old one) — "
         "better, replace them with roles and temporary credentials."
     ),
+    actions=["iam:ListUsers", "iam:ListAccessKeys"],
 )
 def access_key_rotation(ctx: CheckContext) -> list[Result]:
     results = []
@@ -187,6 +193,7 @@ def _last_used(ctx: CheckContext, key_id: str) -> datetime | None:
         "Deactivate passwords and access keys nobody used for 90 days, and remove IAM users who have left "
         "or changed role."
     ),
+    actions=["iam:ListUsers", "iam:GetLoginProfile", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"],
 )
 def unused_credentials(ctx: CheckContext) -> list[Result]:
     results = []
@@ -224,13 +231,14 @@ def unused_credentials(ctx: CheckContext) -> list[Result]:
     remediation=(
         "Move policies attached to users onto groups (or roles) that describe the job, and add users to them."
     ),
+    actions=["iam:ListUsers", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies"],
 )
 def user_direct_policies(ctx: CheckContext) -> list[Result]:
     results = []
-    iam = ctx.client("iam")
     for user in _users(ctx):
-        attached = iam.list_attached_user_policies(UserName=user["UserName"])["AttachedPolicies"]
-        inline = iam.list_user_policies(UserName=user["UserName"])["PolicyNames"]
+        name = user["UserName"]
+        attached = list(ctx.paginate("iam", "list_attached_user_policies", "AttachedPolicies", UserName=name))
+        inline = list(ctx.paginate("iam", "list_user_policies", "PolicyNames", UserName=name))
         count = len(attached) + len(inline)
         if count:
             results.append(
@@ -244,49 +252,117 @@ def user_direct_policies(ctx: CheckContext) -> list[Result]:
     return results or [not_applicable(ctx.account_arn, "There are no IAM users.")]
 
 
-def _grants_everything(document: dict[str, Any]) -> bool:
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if "*" in actions and "*" in resources:
-            return True
-    return False
+def _roles(ctx: CheckContext) -> list[dict[str, Any]]:
+    """Every role except service-linked ones, which AWS owns and nobody in the account can change."""
+    return ctx.cached(
+        "iam.roles",
+        lambda: [
+            role
+            for role in ctx.paginate("iam", "list_roles", "Roles")
+            if not role.get("Path", "/").startswith("/aws-service-role/")
+        ],
+    )
+
+
+def _authorization_details(ctx: CheckContext) -> dict[str, list[dict[str, Any]]]:
+    """Users, groups and roles with their inline and attached policies, and the account's own managed
+    policies with their versions: one paginated call instead of several per principal."""
+
+    def fetch() -> dict[str, list[dict[str, Any]]]:
+        merged: dict[str, list[dict[str, Any]]] = {}
+        pages = ctx.pages(
+            "iam", "get_account_authorization_details", Filter=["User", "Group", "Role", "LocalManagedPolicy"]
+        )
+        for page in pages:
+            for key in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"):
+                merged.setdefault(key, []).extend(page.get(key, []))
+        return merged
+
+    return ctx.cached("iam.authorization_details", fetch)
+
+
+def _admin_policy_arns(ctx: CheckContext, details: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """{ARN: label} of the managed policies that allow every action on every resource."""
+    found = {f"arn:{ctx.partition}:iam::aws:policy/AdministratorAccess": "AdministratorAccess (AWS managed)"}
+    for policy in details.get("Policies", []):
+        for version in policy.get("PolicyVersionList", []):
+            if not version.get("IsDefaultVersion"):
+                continue
+            document = policydoc.document(version.get("Document"))
+            if any(policydoc.grants_everything(s) for s in policydoc.statements(document)):
+                name = policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1]
+                found[policy["Arn"]] = f"customer managed policy {name}"
+    return found
+
+
+# (details list, inline policy list key, name key, what people call it)
+PRINCIPAL_KINDS = (
+    ("UserDetailList", "UserPolicyList", "UserName", "user"),
+    ("GroupDetailList", "GroupPolicyList", "GroupName", "group"),
+    ("RoleDetailList", "RolePolicyList", "RoleName", "role"),
+)
 
 
 @check(
     id="iam.no_full_admin_policies",
-    title="No customer managed policy grants every action on every resource",
+    title="No IAM user, group or role holds full administrator access",
     best_practices=["SEC03-BP02"],
     service="iam",
     scope="global",
     severity="HIGH",
     remediation=(
-        'Replace "Action": "*" on "Resource": "*" with the actions the job needs; use IAM Access '
-        "Analyzer's policy generation from CloudTrail activity as a starting point."
+        'Replace policies that allow "Action": "*" on "Resource": "*" (inline, customer managed or the AWS '
+        "managed AdministratorAccess) with the actions each job needs; use IAM Access Analyzer's policy "
+        "generation from CloudTrail activity as a starting point, and keep full access to a monitored "
+        "break-glass role."
     ),
+    actions=["iam:GetAccountAuthorizationDetails"],
 )
 def no_full_admin_policies(ctx: CheckContext) -> list[Result]:
-    iam = ctx.client("iam")
+    details = _authorization_details(ctx)
+    admin_arns = _admin_policy_arns(ctx, details)
     results = []
-    for policy in ctx.paginate("iam", "list_policies", "Policies", Scope="Local", OnlyAttached=True):
-        version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
-        document = version["PolicyVersion"]["Document"]
-        if isinstance(document, str):
-            document = json.loads(unquote(document))
-        if _grants_everything(document):
-            results.append(
-                failed(policy["Arn"], f"{policy['PolicyName']} allows every action on every resource.")
-            )
-        else:
-            results.append(
-                passed(policy["Arn"], f"{policy['PolicyName']} does not grant full administrator access.")
-            )
-    return results or [not_applicable(ctx.account_arn, "No customer managed policy is attached to anything.")]
+    for list_key, inline_key, name_key, kind in PRINCIPAL_KINDS:
+        for principal in details.get(list_key, []):
+            if principal.get("Path", "/").startswith("/aws-service-role/"):
+                continue
+            grants = [
+                f"inline policy {inline['PolicyName']}"
+                for inline in principal.get(inline_key, [])
+                if any(
+                    policydoc.grants_everything(s)
+                    for s in policydoc.statements(policydoc.document(inline.get("PolicyDocument")))
+                )
+            ]
+            grants += [
+                admin_arns[attached["PolicyArn"]]
+                for attached in principal.get("AttachedManagedPolicies", [])
+                if attached["PolicyArn"] in admin_arns
+            ]
+            name = principal[name_key]
+            if grants:
+                results.append(
+                    failed(
+                        principal["Arn"], f"The {kind} {name} can do anything through {', '.join(grants)}."
+                    )
+                )
+            else:
+                results.append(
+                    passed(principal["Arn"], f"The {kind} {name} has no full administrator policy.")
+                )
+    return results or [not_applicable(ctx.account_arn, "There are no IAM users, groups or roles to inspect.")]
+
+
+SSO_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+def _trusts_other_accounts(ctx: CheckContext, role: dict[str, Any]) -> bool:
+    document = policydoc.document(role.get("AssumeRolePolicyDocument"))
+    return any(
+        policydoc.principal_accounts(statement) - {ctx.account_id}
+        for statement in policydoc.statements(document)
+        if statement.get("Effect") == "Allow"
+    )
 
 
 @check(
@@ -297,9 +373,10 @@ def no_full_admin_policies(ctx: CheckContext) -> list[Result]:
     scope="global",
     severity="MEDIUM",
     remediation=(
-        "Connect your identity provider to IAM Identity Center (or a SAML/OIDC provider), give people "
-        "permission sets or roles, then remove IAM users' console passwords."
+        "Connect your identity provider to IAM Identity Center (or a SAML provider), give people permission "
+        "sets or roles, then remove IAM users' console passwords."
     ),
+    actions=["iam:ListUsers", "iam:GetLoginProfile", "iam:ListSAMLProviders", "iam:ListRoles"],
 )
 def people_use_federation(ctx: CheckContext) -> list[Result]:
     results = []
@@ -310,4 +387,175 @@ def people_use_federation(ctx: CheckContext) -> list[Result]:
             )
     if results:
         return results
-    return [passed(ctx.account_arn, "No IAM user has a console password: people sign in through federation.")]
+    providers = ctx.client("iam").list_saml_providers().get("SAMLProviderList", [])
+    sso_roles = [role for role in _roles(ctx) if role.get("Path", "").startswith(SSO_ROLE_PATH)]
+    if sso_roles:
+        return [
+            passed(
+                ctx.account_arn,
+                f"People sign in through IAM Identity Center ({plural(len(sso_roles), 'permission set role')}); "
+                f"no IAM user has a console password.",
+            )
+        ]
+    if providers:
+        names = ", ".join(provider["Arn"].rsplit("/", 1)[-1] for provider in providers)
+        return [
+            passed(ctx.account_arn, f"People sign in through SAML ({names}); no IAM user has a password.")
+        ]
+    if any(_trusts_other_accounts(ctx, role) for role in _roles(ctx)):
+        return [
+            not_applicable(
+                ctx.account_arn,
+                "No identity provider is set up in this account, but roles here trust other accounts: people may "
+                "sign in elsewhere and switch roles. Check federation in the account they sign in to.",
+            )
+        ]
+    return [
+        failed(
+            ctx.account_arn,
+            "No IAM user has a console password, but no identity provider or IAM Identity Center role exists "
+            "either: only the root user can sign in to this account.",
+        )
+    ]
+
+
+def _assume_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    document = policydoc.document(role.get("AssumeRolePolicyDocument"))
+    return [
+        statement
+        for statement in policydoc.statements(document)
+        if statement.get("Effect") == "Allow"
+        and any(policydoc.matches(a, "sts:AssumeRole") for a in policydoc.as_list(statement.get("Action")))
+    ]
+
+
+def _organization_accounts(ctx: CheckContext) -> set[str] | None:
+    """The accounts of this account's organization, or None when this account may not list them (a member
+    account) or belongs to no organization: then nobody can tell a third party from a sister account."""
+
+    def fetch() -> set[str] | None:
+        try:
+            return {account["Id"] for account in ctx.paginate("organizations", "list_accounts", "Accounts")}
+        except Exception as exc:
+            if error_code(exc) in (
+                "AccessDeniedException",
+                "AccessDenied",
+                "AWSOrganizationsNotInUseException",
+            ):
+                return None
+            raise
+
+    return ctx.cached("organizations.accounts", fetch)
+
+
+@check(
+    id="iam.third_party_roles_external_id",
+    title="Roles that accounts outside the organization may assume require an external id",
+    best_practices=["SEC03-BP09"],
+    service="iam",
+    scope="global",
+    severity="HIGH",
+    remediation=(
+        "Add a condition on sts:ExternalId (a value the third party generates per customer) to every role a "
+        "third party assumes, name its exact role ARN rather than its whole account, and review the "
+        "permissions regularly; limit roles for your own accounts with aws:PrincipalOrgID."
+    ),
+    actions=["iam:ListRoles", "organizations:ListAccounts"],
+)
+def third_party_roles_external_id(ctx: CheckContext) -> list[Result]:
+    organization = _organization_accounts(ctx)
+    results = []
+    for role in _roles(ctx):
+        unsafe, unknown, safe = set(), set(), False
+        for statement in _assume_statements(role):
+            if policydoc.is_public_principal(statement) and not policydoc.is_restricted(statement):
+                unsafe.add("any AWS account")
+                continue
+            outside = policydoc.principal_accounts(statement) - {ctx.account_id} - (organization or set())
+            if not outside:
+                continue
+            keys = policydoc.condition_keys(statement)
+            if "sts:externalid" in keys or "aws:principalorgid" in keys:
+                safe = True
+            elif organization is None:
+                unknown |= outside
+            else:
+                unsafe |= outside
+        name = role["RoleName"]
+        if unsafe:
+            results.append(
+                failed(
+                    role["Arn"], f"{name} can be assumed by {', '.join(sorted(unsafe))} with no external id."
+                )
+            )
+        elif unknown:
+            results.append(
+                not_applicable(
+                    role["Arn"],
+                    f"{name} trusts {', '.join(sorted(unknown))} without an external id; this account cannot "
+                    f"list its organization, so whether that is a third party is for a person to confirm.",
+                )
+            )
+        elif safe:
+            results.append(
+                passed(role["Arn"], f"{name} requires an external id from the accounts it trusts.")
+            )
+    return results or [not_applicable(ctx.account_arn, "No role trusts an account outside the organization.")]
+
+
+# Roles are recognised by name (or the name of the Identity Center permission set behind them).
+INCIDENT_ROLE = re.compile(r"incident|forensic|security[-_ ]?response|responder", re.I)
+BREAK_GLASS_ROLE = re.compile(r"break[-_ ]?glass|emergency[-_ ]?access", re.I)
+
+
+def _prepared_roles(ctx: CheckContext, pattern: re.Pattern[str], ready: str, missing: str) -> list[Result]:
+    """PASS for each assumable role whose name matches, else one FAIL for the account."""
+    roles = [role for role in _roles(ctx) if pattern.search(role["RoleName"]) and _assume_statements(role)]
+    if roles:
+        return [passed(role["Arn"], f"{role['RoleName']} {ready}.") for role in roles]
+    return [failed(ctx.account_arn, missing)]
+
+
+@check(
+    id="iam.incident_response_role",
+    title="A role for incident responders exists before an incident",
+    best_practices=["SEC10-BP05"],
+    service="iam",
+    scope="global",
+    severity="MEDIUM",
+    remediation=(
+        "Create a role (or an Identity Center permission set) named for incident response, with the read and "
+        "containment permissions your playbooks need, that responders can assume from their own identities; "
+        "test it in game days."
+    ),
+    actions=["iam:ListRoles"],
+)
+def incident_response_role(ctx: CheckContext) -> list[Result]:
+    return _prepared_roles(
+        ctx,
+        INCIDENT_ROLE,
+        "is ready for incident responders",
+        "No role for incident responders exists: access would have to be granted in the middle of an incident.",
+    )
+
+
+@check(
+    id="iam.break_glass_role",
+    title="An emergency (break-glass) role exists for when normal sign-in fails",
+    best_practices=["SEC03-BP03"],
+    service="iam",
+    scope="global",
+    severity="MEDIUM",
+    remediation=(
+        "Prepare a break-glass role that a few named people can assume when the identity provider is "
+        "unavailable, alarm on every use of it, and rehearse the procedure."
+    ),
+    actions=["iam:ListRoles"],
+)
+def break_glass_role(ctx: CheckContext) -> list[Result]:
+    return _prepared_roles(
+        ctx,
+        BREAK_GLASS_ROLE,
+        "is prepared for emergency access",
+        "No break-glass role exists: an identity provider outage would lock people out.",
+    )

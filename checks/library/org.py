@@ -1,4 +1,4 @@
-"""Account structure: AWS Organizations membership, guardrails and the security contact (global checks)."""
+"""Account structure: AWS Organizations membership, guardrails, resource sharing and the security contact."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def _organization(ctx: CheckContext) -> dict | None:
         "Create an organization (or invite this account into yours) so workloads and environments live in "
         "separate accounts under central guardrails."
     ),
+    actions=["organizations:DescribeOrganization"],
 )
 def member(ctx: CheckContext) -> list[Result]:
     organization = _organization(ctx)
@@ -51,6 +52,56 @@ def member(ctx: CheckContext) -> list[Result]:
     ]
 
 
+def _custom_scps(policies: list[dict]) -> list[dict]:
+    return [policy for policy in policies if policy["Id"] != FULL_ACCESS_SCP and not policy.get("AwsManaged")]
+
+
+def _path_to_root(ctx: CheckContext) -> list[str]:
+    """This account, then each organizational unit above it, then the root: where SCPs that bind it attach."""
+    path, child = [ctx.account_id], ctx.account_id
+    for _ in range(10):  # AWS nests OUs five deep at most
+        parents = list(ctx.paginate("organizations", "list_parents", "Parents", ChildId=child))
+        if not parents:
+            break
+        child = parents[0]["Id"]
+        path.append(child)
+        if parents[0].get("Type") == "ROOT":
+            break
+    return path
+
+
+def _attached_scps(ctx: CheckContext, organization: dict) -> tuple[list[str], str]:
+    """(names of the custom SCPs in force, where): for a member account those attached on its path to the
+    root; for the management account, which SCPs never restrict, those attached anywhere (the guardrails its
+    members get)."""
+    if organization.get("MasterAccountId") != ctx.account_id:
+        names = {
+            policy["Name"]
+            for target in _path_to_root(ctx)
+            for policy in _custom_scps(
+                list(
+                    ctx.paginate(
+                        "organizations",
+                        "list_policies_for_target",
+                        "Policies",
+                        TargetId=target,
+                        Filter="SERVICE_CONTROL_POLICY",
+                    )
+                )
+            )
+        }
+        return sorted(names), "this account"
+    policies = _custom_scps(
+        list(ctx.paginate("organizations", "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"))
+    )
+    attached = [
+        policy["Name"]
+        for policy in policies
+        if any(ctx.paginate("organizations", "list_targets_for_policy", "Targets", PolicyId=policy["Id"]))
+    ]
+    return sorted(attached), "the organization's accounts (SCPs never restrict the management account itself)"
+
+
 @check(
     id="organizations.guardrail_policies",
     title="Service control policies restrict what accounts may do",
@@ -60,8 +111,16 @@ def member(ctx: CheckContext) -> list[Result]:
     severity="MEDIUM",
     remediation=(
         "Attach service control policies that deny what no account should do (leaving the organization, "
-        "disabling CloudTrail or GuardDuty, unused regions) to the organization's root or OUs."
+        "disabling CloudTrail or GuardDuty, sharing resources outside the organization, unused regions) to the "
+        "organization's root or OUs; an SCP attached to nothing restricts nothing."
     ),
+    actions=[
+        "organizations:DescribeOrganization",
+        "organizations:ListPolicies",
+        "organizations:ListTargetsForPolicy",
+        "organizations:ListParents",
+        "organizations:ListPoliciesForTarget",
+    ],
 )
 def guardrail_policies(ctx: CheckContext) -> list[Result]:
     organization = _organization(ctx)
@@ -70,12 +129,10 @@ def guardrail_policies(ctx: CheckContext) -> list[Result]:
             not_applicable(ctx.account_arn, "The account is not in an organization, so no SCP can apply.")
         ]
     try:
-        policies = list(
-            ctx.paginate("organizations", "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY")
-        )
+        names, scope = _attached_scps(ctx, organization)
     except Exception as exc:
         if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
-            # Only the management account or a delegated administrator may list policies.
+            # Only the management account or a delegated administrator may read policies and their targets.
             return [
                 errored(
                     organization["Arn"],
@@ -84,16 +141,50 @@ def guardrail_policies(ctx: CheckContext) -> list[Result]:
                 )
             ]
         raise
-    own = [policy for policy in policies if policy["Id"] != FULL_ACCESS_SCP and not policy.get("AwsManaged")]
-    if own:
-        names = ", ".join(sorted(policy["Name"] for policy in own))
+    if names:
         return [
             passed(
                 organization["Arn"],
-                f"{plural(len(own), 'service control policy', 'service control policies')} defined: {names}.",
+                f"{plural(len(names), 'service control policy', 'service control policies')} restrict "
+                f"{scope}: {', '.join(names)}.",
             )
         ]
-    return [failed(organization["Arn"], "Only the default FullAWSAccess service control policy exists.")]
+    return [
+        failed(
+            organization["Arn"],
+            f"No service control policy of your own restricts {scope}: only FullAWSAccess applies.",
+        )
+    ]
+
+
+@check(
+    id="ram.no_external_sharing",
+    title="Resources are shared through AWS RAM only inside the organization",
+    best_practices=["SEC03-BP08"],
+    service="ram",
+    scope="regional",
+    severity="MEDIUM",
+    remediation=(
+        "Recreate resource shares that allow external principals as shares limited to your organization, and "
+        "enforce it with an SCP that denies RAM requests where ram:RequestedAllowsExternalPrincipals is true."
+    ),
+    actions=["ram:GetResourceShares"],
+)
+def no_external_sharing(ctx: CheckContext) -> list[Result]:
+    results = []
+    for share in ctx.paginate("ram", "get_resource_shares", "resourceShares", resourceOwner="SELF"):
+        if share.get("status") not in ("ACTIVE", "PENDING"):
+            continue
+        arn, name = share["resourceShareArn"], share.get("name", share["resourceShareArn"])
+        if share.get("allowExternalPrincipals"):
+            results.append(
+                failed(arn, f"Resource share {name} may be shared with accounts outside the organization.")
+            )
+        else:
+            results.append(passed(arn, f"Resource share {name} stays inside the organization."))
+    return results or [
+        not_applicable(ctx.account_setting_arn("ram"), f"No active resource shares in {ctx.region}.")
+    ]
 
 
 @check(
@@ -107,6 +198,7 @@ def guardrail_policies(ctx: CheckContext) -> list[Result]:
         "Set the security alternate contact (Account settings > Alternate contacts) to a monitored team "
         "mailbox, so AWS can reach you about an incident."
     ),
+    actions=["account:GetAlternateContact"],
 )
 def security_contact(ctx: CheckContext) -> list[Result]:
     try:

@@ -1,14 +1,15 @@
-"""Data in transit: TLS on load balancers, CloudFront and S3, and certificates that are about to expire."""
+"""Data in transit: TLS on load balancers, CloudFront and S3, certificates about to expire, and APIs that
+authenticate their callers."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from typing import Any
 
-from ..registry import CheckContext, Result, check, error_code, failed, not_applicable, passed
-from .data import buckets
+from .. import policydoc
+from ..registry import CheckContext, Result, check, failed, not_applicable, passed
+from ..s3state import bucket_policy, buckets
 
 EXPIRY_WARNING = timedelta(days=30)
 # Policies whose lowest protocol is TLS 1.2 or 1.3, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06,
@@ -16,23 +17,36 @@ EXPIRY_WARNING = timedelta(days=30)
 MODERN_TLS_POLICY = re.compile(r"(?:TLS13|TLS|FS)-1-[23]\b")
 
 
-def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = policy.get("Statement", [])
-    return statements if isinstance(statements, list) else [statements]
+def _is_false(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(str(v).lower() == "false" for v in values)
 
 
-def _denies_plain_http(policy: dict[str, Any]) -> bool:
-    for statement in _statements(policy):
-        if statement.get("Effect") != "Deny":
-            continue
-        for operator, values in statement.get("Condition", {}).items():
-            if operator.lower() != "bool":
-                continue
-            for key, value in values.items():
-                value = value[0] if isinstance(value, list) and value else value
-                if key.lower() == "aws:securetransport" and str(value).lower() == "false":
-                    return True
-    return False
+def _denies_plain_http(statement: dict[str, Any], bucket_arn: str) -> bool:
+    """A statement that refuses every S3 request over plain HTTP, from anyone, to the bucket and its objects.
+
+    AWS applies a Deny only to the principals, actions and resources it names and only when all its conditions
+    hold, so a Deny limited to s3:GetObject, to one principal or with an extra condition leaves other requests
+    over HTTP allowed.
+    """
+    if statement.get("Effect") != "Deny" or "NotPrincipal" in statement or "NotAction" in statement:
+        return False
+    if "NotResource" in statement or not policydoc.is_public_principal(statement):
+        return False
+    actions = [str(a) for a in policydoc.as_list(statement.get("Action"))]
+    if not any(a.lower() in ("*", "s3:*") for a in actions):
+        return False
+    resources = [str(r) for r in policydoc.as_list(statement.get("Resource"))]
+    for needed in (bucket_arn, f"{bucket_arn}/any-object-key"):
+        if not any(policydoc.matches(pattern, needed) for pattern in resources):
+            return False
+    conditions = statement.get("Condition") or {}
+    keys = policydoc.condition_keys(statement)
+    if set(keys) != {"aws:securetransport"} or len(conditions) != 1:
+        return False
+    operator, values = next(iter(conditions.items()))
+    value = next(iter(values.values()))
+    return operator.lower() == "bool" and _is_false(value)
 
 
 @check(
@@ -43,20 +57,29 @@ def _denies_plain_http(policy: dict[str, Any]) -> bool:
     scope="global",
     severity="MEDIUM",
     remediation=(
-        "Add a bucket policy statement that denies s3:* to everyone when aws:SecureTransport is false."
+        'Add a bucket policy statement that denies "s3:*" to Principal "*" on the bucket and "bucket/*" when '
+        "aws:SecureTransport is false, with no other condition."
     ),
+    actions=["s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketPolicy"],
 )
 def bucket_tls_only(ctx: CheckContext) -> list[Result]:
     results = []
     for name, region, arn in buckets(ctx):
-        try:
-            policy = json.loads(ctx.client("s3", region).get_bucket_policy(Bucket=name)["Policy"])
-        except Exception as exc:
-            if error_code(exc) != "NoSuchBucketPolicy":
-                raise
-            policy = {}
-        if _denies_plain_http(policy):
-            results.append(passed(arn, f"{name} denies requests that do not use TLS.", region))
+        policy = bucket_policy(ctx, name, region)
+        if any(_denies_plain_http(statement, arn) for statement in policydoc.statements(policy)):
+            results.append(passed(arn, f"{name} denies every request that does not use TLS.", region))
+        elif any(
+            statement.get("Effect") == "Deny" and "aws:securetransport" in policydoc.condition_keys(statement)
+            for statement in policydoc.statements(policy)
+        ):
+            results.append(
+                failed(
+                    arn,
+                    f"{name} denies plain HTTP only for some actions, principals or objects: other requests "
+                    f"still work without TLS.",
+                    region,
+                )
+            )
         else:
             results.append(failed(arn, f"{name} accepts plain HTTP requests: no policy denies them.", region))
     return results or [not_applicable(ctx.account_arn, "The account has no S3 buckets.")]
@@ -95,6 +118,7 @@ def _redirects_to_https(listener: dict[str, Any]) -> bool:
         "Serve traffic on HTTPS (ALB) or TLS (NLB) listeners with an ACM certificate; keep a plain HTTP "
         "listener only to redirect to HTTPS."
     ),
+    actions=["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners"],
 )
 def listeners_encrypted(ctx: CheckContext) -> list[Result]:
     results = []
@@ -126,6 +150,7 @@ def listeners_encrypted(ctx: CheckContext) -> list[Result]:
     remediation=(
         "Choose a security policy with TLS 1.2 as the minimum, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06."
     ),
+    actions=["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners"],
 )
 def modern_tls_policy(ctx: CheckContext) -> list[Result]:
     results = []
@@ -156,12 +181,22 @@ def modern_tls_policy(ctx: CheckContext) -> list[Result]:
         "Renew or re-import certificates before they expire; prefer ACM-issued certificates with DNS "
         "validation, which renew themselves while the validation record stays in place."
     ),
+    actions=["acm:ListCertificates", "acm:DescribeCertificate"],
+    # A certificate with 35 days left passes today and expires within the default 30 days of evidence.
+    valid_days=7,
 )
 def certificates_not_expiring(ctx: CheckContext) -> list[Result]:
     acm = ctx.client("acm")
     results = []
+    # Without a key-type filter ListCertificates returns only RSA_1024 and RSA_2048 certificates: ask for
+    # every key algorithm the API knows, so EC and larger RSA certificates are seen too.
+    key_types = acm.meta.service_model.shape_for("KeyAlgorithm").enum
     summaries = ctx.paginate(
-        "acm", "list_certificates", "CertificateSummaryList", CertificateStatuses=["ISSUED", "EXPIRED"]
+        "acm",
+        "list_certificates",
+        "CertificateSummaryList",
+        CertificateStatuses=["ISSUED", "EXPIRED"],
+        Includes={"keyTypes": list(key_types)},
     )
     for summary in summaries:
         certificate = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
@@ -183,6 +218,16 @@ def certificates_not_expiring(ctx: CheckContext) -> list[Result]:
     return results or [not_applicable(ctx.account_setting_arn("acm"), f"No certificates in {ctx.region}.")]
 
 
+def distributions(ctx: CheckContext) -> list[dict[str, Any]]:
+    """Every CloudFront distribution of the account (a global service, answered in us-east-1)."""
+
+    def fetch() -> list[dict[str, Any]]:
+        pages = ctx.client("cloudfront", "us-east-1").get_paginator("list_distributions").paginate()
+        return [item for page in pages for item in page.get("DistributionList", {}).get("Items", [])]
+
+    return ctx.cached("cloudfront.distributions", fetch)
+
+
 @check(
     id="cloudfront.viewer_https",
     title="CloudFront distributions require HTTPS from viewers",
@@ -193,13 +238,11 @@ def certificates_not_expiring(ctx: CheckContext) -> list[Result]:
     remediation=(
         'Set the viewer protocol policy of every cache behaviour to "Redirect HTTP to HTTPS" or "HTTPS only".'
     ),
+    actions=["cloudfront:ListDistributions"],
 )
 def viewer_https(ctx: CheckContext) -> list[Result]:
     results = []
-    pages = ctx.client("cloudfront", "us-east-1").get_paginator("list_distributions").paginate()
-    for distribution in (
-        item for page in pages for item in page.get("DistributionList", {}).get("Items", [])
-    ):
+    for distribution in distributions(ctx):
         behaviours = [
             distribution["DefaultCacheBehavior"],
             *distribution.get("CacheBehaviors", {}).get("Items", []),
@@ -215,3 +258,48 @@ def viewer_https(ctx: CheckContext) -> list[Result]:
         else:
             results.append(passed(distribution["ARN"], f"{label} requires HTTPS from viewers."))
     return results or [not_applicable(ctx.account_arn, "There are no CloudFront distributions.")]
+
+
+@check(
+    id="apigateway.methods_authorized",
+    title="API Gateway REST APIs authenticate their callers",
+    best_practices=["SEC09-BP03", "SEC03-BP02"],
+    service="apigateway",
+    scope="regional",
+    severity="HIGH",
+    remediation=(
+        "Give every method an authorizer (IAM with SigV4, a Cognito user pool or a Lambda authorizer), or mutual "
+        "TLS on a custom domain; API keys identify clients for usage plans but authenticate no one."
+    ),
+    actions=["apigateway:GET"],
+)
+def methods_authorized(ctx: CheckContext) -> list[Result]:
+    results = []
+    for api in ctx.paginate("apigateway", "get_rest_apis", "items"):
+        arn = f"arn:{ctx.partition}:apigateway:{ctx.region}::/restapis/{api['id']}"
+        resources = ctx.paginate(
+            "apigateway", "get_resources", "items", restApiId=api["id"], embed=["methods"]
+        )
+        methods = [
+            (verb, resource["path"], method)
+            for resource in resources
+            for verb, method in (resource.get("resourceMethods") or {}).items()
+            # Browsers send CORS preflight requests without credentials: OPTIONS is open by design.
+            if verb != "OPTIONS"
+        ]
+        if not methods:
+            continue
+        open_methods = [
+            f"{verb} {path}"
+            for verb, path, method in methods
+            if method.get("authorizationType", "NONE") == "NONE"
+        ]
+        label = f"API {api.get('name', api['id'])}"
+        if open_methods:
+            shown = ", ".join(open_methods[:5]) + (" and more" if len(open_methods) > 5 else "")
+            results.append(failed(arn, f"{label} answers unauthenticated calls on {shown}."))
+        else:
+            results.append(passed(arn, f"{label} authenticates every method."))
+    return results or [
+        not_applicable(ctx.account_setting_arn("apigateway"), f"No REST API methods in {ctx.region}.")
+    ]

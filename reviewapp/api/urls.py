@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from . import answers, docs, evidence, items, lenses, milestones, reports, reviews, teams, watool, workloads
+from . import (
+    answers,
+    docs,
+    evidence,
+    evidence_imports,
+    items,
+    lenses,
+    milestones,
+    reports,
+    reviews,
+    teams,
+    watool,
+    workloads,
+)
 
 v1 = [
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
@@ -63,6 +76,21 @@ v1 = [
     path("evidence-runs/<uuid:run_id>/", evidence.RunDetail.as_view(), name="api_run_detail"),
     path("evidence-runs/<uuid:run_id>/cancel/", evidence.RunCancel.as_view(), name="api_run_cancel"),
     path("evidence-runs/<uuid:run_id>/findings/", evidence.RunFindings.as_view(), name="api_run_findings"),
+    path(
+        "workloads/<uuid:workload_id>/evidence-imports/",
+        evidence_imports.ImportList.as_view(),
+        name="api_import_list",
+    ),
+    path(
+        "evidence-imports/<uuid:import_id>/",
+        evidence_imports.ImportDetail.as_view(),
+        name="api_import_detail",
+    ),
+    path(
+        "evidence-imports/<uuid:import_id>/findings/",
+        evidence_imports.ImportFindings.as_view(),
+        name="api_import_findings",
+    ),
     path("reviews/<uuid:review_id>/reports/", reports.ReportList.as_view(), name="api_report_list"),
     path("reports/<uuid:job_id>/", reports.ReportDetail.as_view(), name="api_report_detail"),
     path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),

@@ -250,8 +250,8 @@ def _evidence(workload_id: Any, as_of: datetime | None) -> dict[str, EvidenceNot
             .order_by("-finished_at")
             .first()
         )
-        # checks.selectors summarises only the latest run publicly; a milestone needs the run of its day.
-        summaries = evidence.run_summaries(run) if run is not None else {}
+        # A milestone shows the run of its day, judged as of that day (what had expired then was stale then).
+        summaries = evidence.run_summaries(run, now=as_of) if run is not None else {}
         reference = as_of
     return {
         code: EvidenceNote(

@@ -6,6 +6,7 @@ Every page works as plain HTML forms; htmx only makes saving automatic and swaps
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -141,21 +142,22 @@ def _question_context(
         choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
     ]
     theirs = extra.get("theirs")
+    practices: list[dict[str, Any]] = [
+        {
+            "bp": bp,
+            "selected": bp.code in draft.selected,
+            "na": draft.choices_na.get(bp.code, ""),
+            "na_label": reasons.get(draft.choices_na.get(bp.code, ""), ""),
+            "note": draft.choice_notes.get(bp.code, ""),
+            "evidence": evidence.get(bp.code),
+        }
+        for bp in (question.best_practices.order_by("order") if full else ())
+    ]
     return {
         "review": review,
         "workload": review.workload,
         "question": question,
-        "practices": [
-            {
-                "bp": bp,
-                "selected": bp.code in draft.selected,
-                "na": draft.choices_na.get(bp.code, ""),
-                "na_label": reasons.get(draft.choices_na.get(bp.code, ""), ""),
-                "note": draft.choice_notes.get(bp.code, ""),
-                "evidence": evidence.get(bp.code),
-            }
-            for bp in (question.best_practices.order_by("order") if full else ())
-        ],
+        "practices": practices,
         "draft": draft,
         "draft_selected": _in_order(codes, draft.selected),
         "draft_na": _in_order(codes, draft.choices_na),
@@ -171,8 +173,10 @@ def _question_context(
         "notes_max": settings.ANSWER_NOTES_MAX_LENGTH,
         "choice_note_max": CHOICE_NOTE_MAX_LENGTH,
         "can_edit": may(request.user, review, Action.EDIT),
+        # Only this question's practices, and only where evidence supports them (never an inconclusive one).
         "has_suggestions": any(
-            e.verdict == "SUPPORTS" and e.bp_code not in draft.selected for e in evidence.values()
+            item["evidence"] is not None and item["evidence"].verdict == "SUPPORTS" and not item["selected"]
+            for item in practices
         ),
         **extra,
     }
@@ -263,7 +267,7 @@ def suggestions(request: AuthenticatedRequest, review_id, question_code: str) ->
     page = reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})
     if request.method == "GET":
         answer = Answer.objects.get(review=review, question=question)
-        supported, _ = suggested_practices(review, question)
+        supported = suggested_practices(review, question).codes
         new = question.best_practices.filter(code__in=supported).exclude(code__in=answer.selected)
         context = {
             "review": review,

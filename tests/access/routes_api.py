@@ -47,7 +47,7 @@ def prepare(world: World) -> None:
 def _prepare_evidence(world: World) -> None:
     """Workloads of the owner's team of our own: the evidence pages' prepare() keeps a run active on
     world.workload, and a workload has at most one active run."""
-    from checks.models import AwsTarget, EvidenceRun, RunState
+    from checks.models import AwsTarget, EvidenceImport, EvidenceRun, RunState
     from reviewapp.services import workload_create
 
     for key in ("api_idle_workload", "api_busy_workload"):
@@ -70,6 +70,20 @@ def _prepare_evidence(world: World) -> None:
     world.extra["api_run"] = EvidenceRun.objects.create(
         workload=world.api_busy_workload, state=RunState.RUNNING, total_tasks=2
     )
+    world.extra["api_import"] = EvidenceImport.objects.create(
+        workload=world.api_idle_workload, source="SECURITY_HUB", file_format="asff", file_name="findings.json",
+        file_size=100, accounts=["444455556666"], total=0,
+    )  # fmt: skip
+
+
+def _hub_file(world: World) -> dict:
+    """Security Hub findings of the idle workload's connected account, as a multipart upload."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from checks.imports.samples import Sample, asff_file
+
+    content = asff_file([Sample("IAM.6", "PASSED", "444455556666")])
+    return {"file": SimpleUploadedFile("findings.json", content, content_type="application/json")}
 
 
 def _workload(world: World) -> dict:
@@ -205,6 +219,17 @@ ROUTES = {
         "object", kwargs=lambda world: {"run_id": world.api_run.pk}, read=False, write="post"
     ),
     "api_run_findings": api("object", kwargs=lambda world: {"run_id": world.api_run.pk}),
+    # Uploads are multipart, not JSON.
+    "api_import_list": Route(
+        scope="object",
+        api=True,
+        kwargs=lambda world: {"workload_id": world.api_idle_workload.pk},
+        write="post",
+        data=_hub_file,
+        write_ok=(201,),
+    ),
+    "api_import_detail": api("object", kwargs=lambda world: {"import_id": world.api_import.pk}),
+    "api_import_findings": api("object", kwargs=lambda world: {"import_id": world.api_import.pk}),
     # Asking for a report is a read: viewers may, as on the web page (tests/api/test_reports.py has the POST).
     "api_report_list": api("object", kwargs=_review),
     "api_report_detail": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),

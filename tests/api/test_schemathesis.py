@@ -7,6 +7,8 @@ Bounded: a few examples per operation, derandomised so a failure reproduces, wit
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import schemathesis  # noqa: E402  (a dev dependency: a missing package must fail, not skip)
 from django.core.signals import request_finished, request_started
@@ -22,11 +24,13 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
+from checks.imports.samples import Sample, ocsf_file
+from checks.imports.service import Upload, evidence_import_create
 from questionnaire.models import Question
 from reviewapp.models import Answer, ImprovementItem, ReportJob
 from reviewapp.services import answer_record
 from reviewapp.services.milestones import milestone_create
-from tests.checks.factories import finding, finished_run
+from tests.checks.factories import finding, finished_run, target_for
 
 from .conftest import make_token
 
@@ -41,6 +45,9 @@ CHECKS = [
 ]
 EXAMPLES_PER_OPERATION = 10
 ANSWER_PATH = "/api/v1/reviews/{review_id}/answers/{question_code}/"
+SCAN = ocsf_file(
+    [Sample("iam_root_mfa_enabled", "PASS", "111122223333"), Sample("zzz_unmapped", "FAIL", "111122223333")]
+)
 
 
 @pytest.fixture
@@ -54,6 +61,12 @@ def world(owner, review):
     report = ReportJob.objects.create(
         review=review, format="json", state=ReportJob.State.DONE, content=b"{}", size=2, filename="r.json"
     )
+    target_for(review.workload, "111122223333")
+    evidence_import = evidence_import_create(
+        workload=review.workload,
+        actor=owner,
+        upload=Upload(io.BytesIO(SCAN), "scan.json", len(SCAN)),
+    )
     return {
         "team_id": str(review.workload.team_id),
         "workload_id": str(review.workload_id),
@@ -64,6 +77,7 @@ def world(owner, review):
         "slug": "wellarchitected-security",
         "run_id": str(run.pk),
         "job_id": str(report.pk),
+        "import_id": str(evidence_import.pk),
     }
 
 

@@ -29,9 +29,15 @@ def finished_run(workload, *, state=RunState.SUCCEEDED, ago=timedelta(hours=1)):
     return run
 
 
-def finding(run, check_id, status, bps, *, account_id="111122223333", region="eu-west-1", arn=None):
+def finding(
+    run, check_id, status, bps, *, account_id="111122223333", region="eu-west-1", arn=None, valid_days=30
+):
+    """A finding collected when its run finished, counting as evidence for `valid_days` from then."""
+    collected = run.finished_at or timezone.now()
     return Finding.objects.create(
         run=run,
+        collected_at=collected,
+        valid_until=collected + timedelta(days=valid_days),
         check_id=check_id,
         bp_codes=list(bps),
         status=status,
@@ -40,4 +46,12 @@ def finding(run, check_id, status, bps, *, account_id="111122223333", region="eu
         account_id=account_id,
         message=f"{check_id} says {status}",
         severity="MEDIUM",
+    )
+
+
+def task(run, group, region, *, state="SUCCEEDED", error="", account_id="111122223333"):
+    from checks.models import EvidenceTask
+
+    return EvidenceTask.objects.create(
+        run=run, account_id=account_id, region=region, group=group, state=state, error=error
     )

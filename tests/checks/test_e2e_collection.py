@@ -192,7 +192,8 @@ def test_two_accounts_a_killed_worker_the_reaper_and_a_clean_rerun(
     finally:
         worker.stop()
     assert run.state == RunState.SUCCEEDED, (run.error, (tmp_path / "worker-2.log").read_text()[-3000:])
-    assert run.done_tasks == run.total_tasks == 2 * (5 + 5 * len(REGIONS))
+    # Global units: identity, detection, network, data, transit, org; regional: every group but identity.
+    assert run.done_tasks == run.total_tasks == 2 * (6 + 6 * len(REGIONS))
     doomed.refresh_from_db()
     assert doomed.state == RunState.FAILED  # its late messages changed nothing
 
@@ -209,7 +210,7 @@ def test_two_accounts_a_killed_worker_the_reaper_and_a_clean_rerun(
     # 4. The review sees the evidence as suggestions; applying them answers nothing by itself.
     evidence = evidence_by_bp(workload)
     question = Question.objects.get(lens_version=review.lens_version, code="SEC2")
-    suggested, _ = suggested_practices(review, question)
+    suggested = suggested_practices(review, question).codes
     assert suggested and all(evidence[code].verdict == Verdict.SUPPORTS for code in suggested)
     assert review.answers.get(question=question).selected == []
     print(f"\nsecond run: {run.total_tasks} tasks, 2 accounts x {len(REGIONS)} regions, {elapsed:.1f}s wall")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .cases import Case, assert_fails, assert_passes, nothing
@@ -88,12 +90,69 @@ def database(encrypted):
     return setup
 
 
-def key(rotating):
+def key(rotating=False, policy=None):
     def setup(account):
         kms = account.client("kms")
-        key_id = kms.create_key(Description="orders")["KeyMetadata"]["KeyId"]
+        extra = {"Policy": json.dumps(policy)} if policy else {}
+        key_id = kms.create_key(Description="orders", **extra)["KeyMetadata"]["KeyId"]
         if rotating:
             kms.enable_key_rotation(KeyId=key_id)
+
+    return setup
+
+
+ACCOUNT_ADMIN = {
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+ANYONE_DECRYPTS = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+
+
+def policy(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def bucket_with_policy(*statements):
+    def setup(account):
+        account.client("s3").put_bucket_policy(Bucket=bucket(account), Policy=json.dumps(policy(*statements)))
+
+    return setup
+
+
+PUBLIC_READ = {
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::shop-assets/*",
+}
+CLOUDFRONT_READ = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudfront.amazonaws.com"},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::shop-assets/*",
+    "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"}},
+}
+
+
+def tagged_bucket(label=None, kms=False, blocked=False):
+    def setup(account):
+        s3 = account.client("s3")
+        name = bucket(account)
+        if label:
+            s3.put_bucket_tagging(
+                Bucket=name, Tagging={"TagSet": [{"Key": "DataClassification", "Value": label}]}
+            )
+        if kms:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+                },
+            )
+        if blocked:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=ALL_ON)
 
     return setup
 
@@ -117,7 +176,18 @@ CASES = {
     "ec2.ebs_volumes_encrypted": Case(good=volume(True), bad=volume(False)),
     "ec2.snapshots_not_public": Case(good=snapshot(False), bad=snapshot(True)),
     "rds.storage_encrypted": Case(good=database(True), bad=database(False)),
-    "kms.customer_key_rotation": Case(good=key(True), bad=key(False)),
+    "kms.customer_key_rotation": Case(good=key(rotating=True), bad=key(rotating=False)),
+    "kms.key_policy_not_public": Case(
+        good=key(policy=policy(ACCOUNT_ADMIN)), bad=key(policy=policy(ACCOUNT_ADMIN, ANYONE_DECRYPTS))
+    ),
+    "s3.bucket_policy_not_public": Case(
+        good=bucket_with_policy(CLOUDFRONT_READ), bad=bucket_with_policy(PUBLIC_READ)
+    ),
+    "s3.data_classification_tags": Case(good=tagged_bucket("internal"), bad=tagged_bucket()),
+    "s3.sensitive_buckets_protected": Case(
+        good=tagged_bucket("Confidential", kms=True, blocked=True),
+        bad=tagged_bucket("Confidential", blocked=True),
+    ),
     "secretsmanager.rotation": Case(good=secret(True), bad=secret(False)),
 }
 
@@ -144,3 +214,22 @@ def test_account_level_block_public_access_covers_every_bucket(account):
 def test_bucket_checks_do_not_apply_without_buckets(account):
     [finding] = run("s3.bucket_default_encryption", account)
     assert finding.status == "NOT_APPLICABLE"
+
+
+def test_a_public_statement_limited_to_one_source_is_not_public(account):
+    restricted = {**PUBLIC_READ, "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}
+    bucket_with_policy(restricted)(account)
+    [finding] = run("s3.bucket_policy_not_public", account)
+    assert finding.status == "PASS", finding
+
+
+def test_unclassified_and_internal_buckets_need_no_extra_protection(account):
+    tagged_bucket("internal")(account)
+    [finding] = run("s3.sensitive_buckets_protected", account)
+    assert finding.status == "NOT_APPLICABLE"
+
+
+def test_a_sensitive_bucket_that_may_be_public_fails(account):
+    tagged_bucket("restricted", kms=True)(account)
+    [finding] = run("s3.sensitive_buckets_protected", account)
+    assert finding.status == "FAIL" and "Block Public Access" in finding.message

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from checks.models import RunState
+from checks.models import FindingSource, RunState
 from checks.selectors import (
     Verdict,
     bp_drilldown,
@@ -25,7 +25,8 @@ from .factories import finding, finished_run
 @pytest.mark.django_db
 def test_no_finished_run_means_no_evidence(workload, django_assert_num_queries):
     finished_run(workload, state=RunState.FAILED)
-    with django_assert_num_queries(1):
+    # The latest usable run (none), then the imported findings (none).
+    with django_assert_num_queries(2):
         assert evidence_by_bp(workload) == {}
 
 
@@ -49,8 +50,10 @@ def test_each_bp_gets_a_verdict_with_counts_and_age(workload):
         1,
     )
     assert evidence["SEC02-BP01"].check_ids == ("iam.console_users_mfa", "iam.root_mfa")
-    # Passing evidence with an error elsewhere still supports; the error is counted so the page can say so.
-    assert (evidence["SEC04-BP03"].verdict, evidence["SEC04-BP03"].errors) == (Verdict.SUPPORTS, 1)
+    # An error is never support: GuardDuty passed in us-east-1 but could not look in eu-west-1.
+    assert (evidence["SEC04-BP03"].verdict, evidence["SEC04-BP03"].errors) == (Verdict.INCONCLUSIVE, 1)
+    [gap] = evidence["SEC04-BP03"].gaps
+    assert (gap.account_id, gap.region, gap.what) == ("111122223333", "eu-west-1", "guardduty.enabled")
     assert evidence["SEC08-BP02"].verdict == Verdict.INCONCLUSIVE
     assert evidence["SEC07-BP03"].verdict == Verdict.INCONCLUSIVE
     assert "SEC05-BP01" not in evidence
@@ -130,7 +133,12 @@ def _sec2_evidence(review):
 def test_suggested_practices_are_only_the_supported_bps_and_answer_nothing(review):
     run, question = _sec2_evidence(review)
 
-    assert suggested_practices(review, question) == (["SEC02-BP01", "SEC02-BP03"], run.pk)
+    suggestions = suggested_practices(review, question)
+    assert (suggestions.codes, suggestions.run_id, suggestions.sources) == (
+        ["SEC02-BP01", "SEC02-BP03"],
+        run.pk,
+        [FindingSource.CHECKS],
+    )
 
     assert review.answers.get(question=question).selected == []
     assert not AuditEvent.objects.filter(action="evidence.suggestions_apply").exists()
@@ -153,6 +161,7 @@ def test_applying_suggestions_saves_the_answer_and_names_the_person_in_one_entry
         "question": "SEC2",
         "suggested": ["SEC02-BP01", "SEC02-BP03"],
         "run": str(run.pk),
+        "sources": [FindingSource.CHECKS],
         "version": answer.version,
     }
 

@@ -274,7 +274,7 @@ def test_a_redelivered_task_runs_again_once_and_replaces_its_findings(workload, 
     execution.task_execute(task.pk)  # a duplicate delivery of a finished task does nothing
     assert Finding.objects.filter(task=task).count() == first
 
-    other = run.tasks.get(group="org")
+    other = run.tasks.get(group="org", region="global")
     EvidenceTask.objects.filter(pk=other.pk).update(state=TaskState.RUNNING, attempts=2)
     execution.task_execute(other.pk)
     other.refresh_from_db()

@@ -72,7 +72,8 @@ def test_the_evidence_page_query_count_does_not_grow_with_rows(
     target_for(workload)
     seeded_run(workload)
     client.get(reverse("evidence_home", kwargs={"workload_id": workload.pk}))  # warm the session
-    with django_assert_num_queries(10) as few:
+    # 11 with the list of imported scanner files.
+    with django_assert_num_queries(11) as few:
         client.get(reverse("evidence_home", kwargs={"workload_id": workload.pk}))
     for n in range(3):
         target_for(workload, account_id=f"99998888777{n}")
@@ -122,7 +123,9 @@ def test_an_owner_connects_an_account_and_gets_its_role_template(client, owner, 
     assert role["ManagedPolicyArns"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/SecurityAudit"}]
     # WA Tool sync is opt-in: by default the conditional policy resolves to nothing.
     assert template["Parameters"]["AllowWellArchitectedSync"]["Default"] == "false"
-    [sync] = role["Policies"]
+    additions, sync = role["Policies"]
+    # What the checks call beyond SecurityAudit (tests/checks/test_permissions.py proves the whole list).
+    assert additions["PolicyDocument"]["Statement"][0]["Action"] == ["macie2:GetMacieSession"]
     condition, policy, otherwise = sync["Fn::If"]
     assert condition == "WellArchitectedSync" and otherwise == {"Ref": "AWS::NoValue"}
     assert "wellarchitected:UpdateAnswer" in policy["PolicyDocument"]["Statement"][0]["Action"]

@@ -105,3 +105,46 @@ def test_load_lens_rejects_a_file_in_another_format(tmp_path):
     bad.write_text('{"format": "something-else"}')
     with pytest.raises(Exception, match="not a reviewapp-lens/1 file"):
         call_command("load_lens", str(bad))
+
+
+def _guidance(code: str) -> str:
+    data = json.loads(BUILTIN.read_text())
+    for question in data["pillars"][0]["questions"]:
+        for bp in question["best_practices"]:
+            if bp["id"] == code:
+                return " ".join((bp["guidance"], bp["verification"], bp["improvement"]))
+    raise KeyError(code)
+
+
+def test_the_four_guidance_errors_found_in_review_stay_fixed():
+    # RAM has no "disable external sharing" setting: the control is an SCP on the request's condition key.
+    sec03_bp08 = _guidance("SEC03-BP08")
+    assert (
+        "ram:RequestedAllowsExternalPrincipals" in sec03_bp08 and "Disable external sharing" not in sec03_bp08
+    )
+    # GuardDuty does not aggregate across Regions by itself; Security Hub CSPM's aggregation Region does.
+    sec04_bp02 = _guidance("SEC04-BP02")
+    assert "GuardDuty does not aggregate across Regions" in sec04_bp02 and "finding aggregator" in sec04_bp02
+    assert "GuardDuty with cross-region aggregation" not in sec04_bp02
+    # ECS has no admission controllers.
+    sec06_bp04 = _guidance("SEC06-BP04")
+    assert (
+        "ECS has no admission control" in sec06_bp04 and "admission controls in EKS or ECS" not in sec06_bp04
+    )
+    # S3 encrypts new objects by default since January 2023.
+    assert "since January 2023" in _guidance("SEC08-BP02")
+
+
+def test_the_guidance_uses_current_names_and_covers_recent_controls():
+    text = BUILTIN.read_text()
+    assert "Security Hub CSPM" in text and "Security Hub " not in text.replace("Security Hub CSPM", "")
+    # Closed to new customers: not something to recommend.
+    assert "CodeGuru" not in text and "Incident Manager" not in text
+    for control in (
+        "Extended Threat Detection",
+        "declarative polic",
+        "Security Incident Response",
+        "Threat Composer",
+    ):
+        assert control in text, control
+    assert "::/0" in _guidance("SEC05-BP02")

@@ -222,7 +222,7 @@ def test_every_problem_is_reported_together(document, owner, other_team):
     assert problems == [
         "$.workload.environment: Value 'STAGING' is not a valid choice.",
         "$.answers[0].question: 'SEC99' is not a question of AWS Well-Architected Security Pillar "
-        "version 2025.1",
+        "version 2025.2",
         "$.answers[1].none_of_these: cannot be true while best practices are selected",
         "$.answers[3].colour: is not a field of wa-security-review/1",
         "$.improvement_items[0].status: 'WONT_FIX' is not a status; use one of OPEN, IN_PROGRESS, DONE, "

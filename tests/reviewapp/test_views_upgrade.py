@@ -58,7 +58,7 @@ def test_it_previews_a_newer_version_and_upgrades_after_a_milestone(client, owne
         workload=review.workload, name__startswith="Before upgrade to 2026.1"
     ).exists()
     report = client.get(response["Location"])
-    assert b"Changes since 2025.1" in report.content and b"SEC01-BP08" in report.content
+    assert b"Changes since 2025.2" in report.content and b"SEC01-BP08" in report.content
     again = client.post(url(review))
     assert again.status_code == 302
     assert b"already on the newest version" in client.get(again["Location"]).content
