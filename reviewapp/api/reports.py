@@ -11,16 +11,14 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..access import get_review_for_user
+from ..access import get_report_job_for_user, get_review_for_user
 from ..lib.queue import QueueUnavailable
-from ..models import Milestone, ReportJob, User
+from ..models import Milestone, ReportJob
 from ..reports.jobs import content_type_of, jobs_of, report_request
 from . import examples as ex
-from .base import ApiView
+from .base import ApiRequest, ApiView
 from .schema import ErrorOut
 
 
@@ -74,14 +72,6 @@ BINARY_TYPES = [
 ]
 
 
-def _job_for(user: User, job_id) -> ReportJob:
-    job = ReportJob.objects.defer("content").filter(pk=job_id).first()
-    if job is None:
-        raise NotFound("No such report")
-    get_review_for_user(user, job.review_id)
-    return job
-
-
 class ReportList(ApiView):
     @extend_schema(
         operation_id="reports_list",
@@ -90,7 +80,7 @@ class ReportList(ApiView):
         examples=[OpenApiExample("Reports", value=REPORT_EXAMPLE, response_only=True)],
         tags=["reports"],
     )
-    def get(self, request: Request, review_id) -> Response:
+    def get(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id)
         return self.paginated(jobs_of(review), ReportOut)
 
@@ -117,7 +107,7 @@ class ReportList(ApiView):
         ],
         tags=["reports"],
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id)
         serializer = ReportRequestIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -145,8 +135,8 @@ class ReportDetail(ApiView):
         examples=[OpenApiExample("Report", value=REPORT_EXAMPLE, response_only=True)],
         tags=["reports"],
     )
-    def get(self, request: Request, job_id) -> Response:
-        return Response(ReportOut(_job_for(request.user, job_id)).data)
+    def get(self, request: ApiRequest, job_id) -> Response:
+        return Response(ReportOut(get_report_job_for_user(request.user, job_id)).data)
 
 
 class ReportDownload(ApiView):
@@ -174,13 +164,13 @@ class ReportDownload(ApiView):
         ],
         tags=["reports"],
     )
-    def get(self, request: Request, job_id) -> HttpResponse:
-        job = _job_for(request.user, job_id)
+    def get(self, request: ApiRequest, job_id) -> HttpResponse:
+        job = get_report_job_for_user(request.user, job_id)
         if job.state != ReportJob.State.DONE:
             reason = job.error or f"The report is still {job.get_state_display().lower()}."
             return Response({"detail": reason}, status=status.HTTP_409_CONFLICT)
         content = ReportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
-        response = HttpResponse(bytes(content), content_type=content_type_of(job))
+        response = HttpResponse(bytes(content or b""), content_type=content_type_of(job))
         response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
         return response
 

@@ -4,7 +4,7 @@ workloads. Any signed-in user may open them: each shows only what access.py lets
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -14,12 +14,13 @@ from ..access import teams_visible_to, workloads_visible_to
 from ..forms import DashboardFilterForm
 from ..models import WORK_LEFT, ImprovementItem, User
 from ..selectors import dashboard_rows, dashboard_totals, my_items, workload_plan_rows
+from . import AuthenticatedRequest
 from .plan.exports import FORMATS, export_response
 
 DASHBOARD_PAGE_SIZE = 100
 
 
-def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+def _filter_form(request: AuthenticatedRequest) -> DashboardFilterForm:
     teams = list(teams_visible_to(request.user).order_by("name").values_list("pk", "name"))
     owners = list(
         User.objects.filter(
@@ -34,7 +35,7 @@ def _filter_form(request: HttpRequest) -> DashboardFilterForm:
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     form = _filter_form(request)
     rows = dashboard_rows(request.user, form.filters())
     # Totals cover every visible workload; only the table is paged, since rendering rows is what costs.
@@ -54,14 +55,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _without_page(request: HttpRequest) -> str:
+def _without_page(request: AuthenticatedRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
 @require_GET
-def my_items_page(request: HttpRequest) -> HttpResponse:
+def my_items_page(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = my_items(request.user, today=today)
     return render(
@@ -76,7 +77,7 @@ def my_items_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def plan_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     """The improvement plans of the workloads the dashboard shows with the same filters, in one file."""
     if fmt not in FORMATS:
         raise Http404("Exports are available as .csv or .xlsx")
