@@ -17,14 +17,18 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
-# Dependencies first, from pyproject.toml alone, so code changes do not rebuild this layer.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > requirements.txt \
-    && python -m venv /opt/venv \
+# Dependencies first, from the production lock alone (exact versions, every file's hash checked), so code changes
+# do not rebuild this layer. The demo's AWS emulator (moto) is not in it.
+COPY requirements/prod.txt requirements/prod.txt
+RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --upgrade pip \
-    && /opt/venv/bin/pip wheel --wheel-dir /wheels -r requirements.txt \
-    && /opt/venv/bin/pip install --no-index --find-links /wheels -r requirements.txt
+    && /opt/venv/bin/pip install --require-hashes -r requirements/prod.txt
+# Then the project itself, its dependencies already there.
+COPY pyproject.toml README.md ./
+COPY reviewapp reviewapp
+COPY questionnaire questionnaire
+COPY checks checks
+RUN /opt/venv/bin/pip install --no-deps .
 
 # --- runtime: the interpreter, the virtualenv, WeasyPrint's libraries and the code; no compilers ----------------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -16,12 +16,19 @@ ALLOWED_HOSTS ?= 127.0.0.1,localhost$(if $(filter 0.0.0.0 127.0.0.1 localhost,$(
 # Tests run with production-like settings (DEBUG off) and whatever DATABASE_URL / REDIS_URL the caller exports.
 TESTENV := SECRET_KEY=test-only-insecure-key SECURE_SSL_REDIRECT=0 STATIC_MANIFEST=0
 
-.PHONY: install run test lint format bench clean
+# Every dependency, pinned with hashes: requirements/dev.txt here (tests, lint, the moto demo), requirements/prod.txt
+# in the image. `make lock` writes both from pyproject.toml; the venv re-installs when either changes.
+LOCK := requirements/dev.txt
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock"
 
-$(STAMP): pyproject.toml
+.PHONY: install run test lint format bench lock clean
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +45,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r reviewapp questionnaire checks
+	$(TESTENV) $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -46,5 +54,10 @@ format: install
 bench: install
 	$(TESTENV) $(BIN)/python -m bench
 
+# After changing dependencies in pyproject.toml: re-pin both locks (keeping today's versions where they still fit).
+lock: install
+	$(UV_COMPILE) -o requirements/prod.txt
+	$(UV_COMPILE) --extra dev -o requirements/dev.txt
+
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

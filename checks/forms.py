@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from reviewapp.forms.common import choice_field
 from reviewapp.lib.aws_regions import AWS_REGIONS
 
 from .imports.parsers import FORMATS
@@ -61,9 +62,12 @@ class FindingFilterForm(forms.Form):
 
     def __init__(self, *args, choices: dict[str, list[str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["check_id"].choices = [("", "Any check"), *((c, c) for c in choices["checks"])]
-        self.fields["account_id"].choices = [("", "Any account"), *((a, a) for a in choices["accounts"])]
-        self.fields["region"].choices = [("", "Any region"), *((r, r) for r in choices["regions"])]
+        choice_field(self, "check_id").choices = [("", "Any check"), *((c, c) for c in choices["checks"])]
+        choice_field(self, "account_id").choices = [
+            ("", "Any account"),
+            *((a, a) for a in choices["accounts"]),
+        ]
+        choice_field(self, "region").choices = [("", "Any region"), *((r, r) for r in choices["regions"])]
 
     def filters(self) -> dict[str, str]:
         if not self.is_valid():

@@ -11,34 +11,24 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from reviewapp.access import Action, get_workload_for_user, may
+from reviewapp.access import Action, get_evidence_import_for_user, get_workload_for_user, may
+from reviewapp.views import AuthenticatedRequest
 
 from . import selectors
 from .forms import EvidenceImportForm
 from .imports import mapping
 from .imports.parsers import ImportFileError
 from .imports.service import Upload, evidence_import_create
-from .models import EvidenceImport
 
 FINDINGS_PAGE_SIZE = 50
 
 
-def _import(request: HttpRequest, import_id: UUID) -> EvidenceImport:
-    """The import, authorised through its workload: an import of a workload the user cannot see does not
-    exist."""
-    evidence_import = EvidenceImport.objects.select_related("imported_by").filter(pk=import_id).first()
-    if evidence_import is None:
-        raise Http404("No such evidence import")
-    evidence_import.workload = get_workload_for_user(request.user, evidence_import.workload_id)
-    return evidence_import
-
-
 @require_http_methods(["GET", "POST"])
-def evidence_import(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def evidence_import(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
     form = EvidenceImportForm(request.POST or None, request.FILES or None)
     problem: ImportFileError | None = None
@@ -66,8 +56,8 @@ def evidence_import(request: HttpRequest, workload_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def evidence_import_detail(request: HttpRequest, import_id: UUID) -> HttpResponse:
-    evidence_import = _import(request, import_id)
+def evidence_import_detail(request: AuthenticatedRequest, import_id: UUID) -> HttpResponse:
+    evidence_import = get_evidence_import_for_user(request.user, import_id)
     unmapped_only = request.GET.get("unmapped") == "1"
     findings = selectors.import_findings(evidence_import, unmapped=True if unmapped_only else None)
     page = Paginator(findings, FINDINGS_PAGE_SIZE).get_page(request.GET.get("page"))

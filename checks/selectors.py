@@ -7,12 +7,13 @@ Each function runs a fixed number of queries whatever the number of findings; te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from questionnaire.models import BestPractice, Lens
-from reviewapp.models import Workload
+from questionnaire.models import BestPractice, Lens, Question
+from reviewapp.models import Review, Workload
 
 from .models import EvidenceImport, EvidenceRun, Finding, FindingStatus
 from .registry import Check, checks_by_bp, get_check
@@ -37,6 +38,29 @@ __all__ = [
     "latest_usable_run",
     "run_summaries",
 ]
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What the evidence suggests for one question: never an answer, until a person confirms it."""
+
+    # The question's best practices the current evidence SUPPORTS, in catalogue order.
+    codes: list[str]
+    # The evidence run behind them (None when they come from imported findings only).
+    run_id: Any
+    # Where the evidence came from (runs, imported scanner files), for the audit entry.
+    sources: list[str]
+
+
+def suggested_practices(review: Review, question: Question) -> Suggestions:
+    """The best practices of `question` that the current evidence SUPPORTS. INCONCLUSIVE ones (a check could not
+    look, a task failed, the evidence expired) are never among them. Nothing is answered here."""
+    evidence = evidence_by_bp(review.workload)
+    codes = question.best_practices.order_by("order").values_list("code", flat=True)
+    supported = [code for code in codes if code in evidence and evidence[code].verdict == Verdict.SUPPORTS]
+    run_id = next((evidence[code].run_id for code in supported if evidence[code].run_id), None)
+    sources = sorted({source for code in supported for source in evidence[code].sources})
+    return Suggestions(supported, run_id, sources)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from django.utils import timezone
 from questionnaire.models import Question
 from reviewapp.audit import audit_record
 from reviewapp.lib.queue import QueueUnavailable, enqueue_on_commit, ensure_broker
-from reviewapp.models import Review, User, Workload
+from reviewapp.models import Answer, Review, User, Workload
+from reviewapp.services import answer_record
 
 from .aws import known_regions
 from .models import (
@@ -36,7 +37,7 @@ from .models import (
     Trigger,
 )
 from .registry import work_units
-from .selectors import Verdict, evidence_by_bp
+from .selectors import suggested_practices
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,12 @@ def schedule_set(*, workload: Workload, actor: User, frequency: str) -> Evidence
     return schedule
 
 
+def _fail_unqueued(run_id: Any) -> None:
+    run_fail(
+        run_id=run_id, error="The tasks of this run could not be queued: the task queue was unreachable."
+    )
+
+
 def run_start(*, workload: Workload, actor: User | None, trigger: str = Trigger.MANUAL) -> EvidenceRun:
     """Create a run with one task per (account, region, check group) and queue the tasks once committed.
 
@@ -210,9 +217,7 @@ def _run_create(
         RUN_TASK,
         [[task.pk] for task in tasks],
         what=WHAT,
-        on_failure=lambda: run_fail(
-            run_id=run_id, error="The tasks of this run could not be queued: the task queue was unreachable."
-        ),
+        on_failure=lambda: _fail_unqueued(run_id),
     )
     return run
 
@@ -321,7 +326,7 @@ def scheduled_runs_start(now: datetime | None = None) -> list[EvidenceRun]:
     )
     started = []
     for schedule in schedules:
-        period = SCHEDULE_PERIOD[schedule.frequency]
+        period = SCHEDULE_PERIOD[Schedule(schedule.frequency)]
         if schedule.last_run is not None and schedule.last_run > now - period + SCHEDULE_SLACK:
             continue
         try:
@@ -336,25 +341,53 @@ def scheduled_runs_start(now: datetime | None = None) -> list[EvidenceRun]:
     return started
 
 
-def apply_suggestions(review: Review, question: Question, actor: User) -> list[str]:
-    """The BP codes of `question` that the current evidence SUPPORTS, in catalogue order, for the review page
-    to pre-select once the person confirmed. INCONCLUSIVE practices (a check could not look, a task failed,
-    the evidence expired) are never among them. Nothing is answered here: the person saves the answer through
-    reviewapp.services.answer_record, and the audit trail records that they applied these suggestions."""
+@transaction.atomic
+def suggestions_apply(*, review: Review, question: Question, actor: User, base_version: int) -> list[str]:
+    """Select the best practices of `question` that the latest evidence SUPPORTS, once a person confirmed what
+    they saw at `base_version` of the answer. Returns the codes that evidence supports.
+
+    The answer's save (reviewapp.services.answer_record) and the audit entry naming the person who applied the
+    suggestions commit together or not at all: if the answer changed meanwhile, AnswerConflict is raised and
+    nothing is written. Raises ValidationError for a question of another lens version or one marked not
+    applicable (the person must mark it applicable first).
+    """
     if question.lens_version_id != review.lens_version_id:
         raise ValidationError("This question is not part of the review's lens version.")
-    evidence = evidence_by_bp(review.workload)
-    codes = list(question.best_practices.order_by("order").values_list("code", flat=True))
-    supported = [code for code in codes if code in evidence and evidence[code].verdict == Verdict.SUPPORTS]
-    if supported:
-        run_id = next((evidence[code].run_id for code in supported if evidence[code].run_id), None)
-        sources = sorted({source for code in supported for source in evidence[code].sources})
+    # Locked first, so what we add to is what answer_record compares with base_version.
+    answer = Answer.objects.select_for_update().get(review=review, question=question)
+    if not answer.is_applicable:
+        raise ValidationError(f"{question.code} is marked as not applicable; mark it as applicable first.")
+    suggestions = suggested_practices(review, question)
+    supported = suggestions.codes
+    saved = answer_record(
+        review=review,
+        question=question,
+        actor=actor,
+        base_version=base_version,
+        selected=[*answer.selected, *supported],
+        # Ticking practices contradicts "None of these"; the person confirmed the ticks.
+        none_of_these=False,
+        is_applicable=True,
+        reason=answer.reason,
+        choices_not_applicable={
+            code: why for code, why in answer.choices_not_applicable.items() if code not in supported
+        },
+        choice_notes=dict(answer.choice_notes),
+        notes=answer.notes,
+    )
+    if supported and saved.version != answer.version:
         audit_record(
             actor=actor,
             action="evidence.suggestions_apply",
             obj=review,
             object_repr=f"{question.code} of {review.workload.name}",
             workload_id=review.workload_id,
-            after={"question": question.code, "suggested": supported, "run": str(run_id), "sources": sources},
+            after={
+                "question": question.code,
+                "suggested": supported,
+                "run": str(suggestions.run_id),
+                "sources": suggestions.sources,
+                "version": saved.version,
+            },
         )
     return supported

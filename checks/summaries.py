@@ -140,7 +140,7 @@ def _earliest(current: datetime | None, other: datetime | None) -> datetime | No
 
 def latest_usable_run(workload: Workload | Any) -> EvidenceRun | None:
     """The most recent run that finished with findings worth showing (SUCCEEDED or PARTIAL)."""
-    workload_id = getattr(workload, "pk", workload)
+    workload_id = workload.pk if isinstance(workload, Workload) else workload
     return (
         EvidenceRun.objects.filter(
             workload_id=workload_id, state__in=USABLE_STATES, finished_at__isnull=False

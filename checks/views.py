@@ -14,15 +14,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questionnaire.models import BestPractice
-from reviewapp.access import Action, get_workload_for_user, may
+from reviewapp.access import Action, get_run_for_user, get_target_for_user, get_workload_for_user, may
 from reviewapp.forms import add_service_errors
 from reviewapp.lib.queue import QueueUnavailable
 from reviewapp.models import Workload
+from reviewapp.views import AuthenticatedRequest
 
 from . import aws, selectors, services
 from .cloudformation import role_name, template_for
@@ -31,24 +32,6 @@ from .models import ACTIVE_STATES, AwsTarget, EvidenceRun, EvidenceSchedule, Sch
 from .registry import all_checks
 
 FINDINGS_PAGE_SIZE = 50
-
-
-def _target(request: HttpRequest, workload_id: UUID, target_id: UUID, action: Action) -> AwsTarget:
-    workload = get_workload_for_user(request.user, workload_id, action)
-    target = AwsTarget.objects.filter(workload=workload, pk=target_id).first()
-    if target is None:
-        raise Http404("No such AWS account on this workload")
-    target.workload = workload
-    return target
-
-
-def _run(request: HttpRequest, run_id: UUID, action: Action = Action.VIEW) -> EvidenceRun:
-    """The run, authorised through its workload: a run of a workload the user cannot see does not exist."""
-    run = EvidenceRun.objects.select_related("started_by").filter(pk=run_id).first()
-    if run is None:
-        raise Http404("No such evidence run")
-    run.workload = get_workload_for_user(request.user, run.workload_id, action)
-    return run
 
 
 def _bp_titles(codes: list[str]) -> dict[str, BestPractice]:
@@ -68,7 +51,7 @@ def _bp_titles(codes: list[str]) -> dict[str, BestPractice]:
     return found
 
 
-def _evidence_context(request: HttpRequest, workload: Workload) -> dict:
+def _evidence_context(request: AuthenticatedRequest, workload: Workload) -> dict:
     evidence = selectors.evidence_by_bp(workload)
     titles = _bp_titles(sorted(evidence))
     schedule = EvidenceSchedule.objects.filter(workload=workload).first()
@@ -100,13 +83,13 @@ def _catalogue_key(titles: dict[str, BestPractice], code: str) -> tuple:
 
 
 @require_GET
-def evidence_home(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def evidence_home(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     return render(request, "checks/evidence.html", _evidence_context(request, workload))
 
 
 @require_http_methods(["GET", "POST"])
-def target_add(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def target_add(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.ADMINISTER)
     form = TargetForm(request.POST or None, initial={"regions": workload.aws_regions})
     if request.method == "POST" and form.is_valid():
@@ -126,8 +109,8 @@ def target_add(request: HttpRequest, workload_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def target_detail(request: HttpRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
-    target = _target(request, workload_id, target_id, Action.ADMINISTER)
+def target_detail(request: AuthenticatedRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
+    target = get_target_for_user(request.user, target_id, Action.ADMINISTER, workload_id=workload_id)
     return render(
         request,
         "checks/target_detail.html",
@@ -142,16 +125,16 @@ def target_detail(request: HttpRequest, workload_id: UUID, target_id: UUID) -> H
 
 
 @require_GET
-def target_template(request: HttpRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
-    target = _target(request, workload_id, target_id, Action.ADMINISTER)
+def target_template(request: AuthenticatedRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
+    target = get_target_for_user(request.user, target_id, Action.ADMINISTER, workload_id=workload_id)
     response = HttpResponse(template_for(target), content_type="application/x-yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="wa-evidence-role-{target.account_id}.yaml"'
     return response
 
 
 @require_POST
-def target_test(request: HttpRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
-    target = _target(request, workload_id, target_id, Action.ADMINISTER)
+def target_test(request: AuthenticatedRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
+    target = get_target_for_user(request.user, target_id, Action.ADMINISTER, workload_id=workload_id)
     result = aws.test_connection(target)
     if result.ok:
         messages.success(request, result.message)
@@ -161,8 +144,8 @@ def target_test(request: HttpRequest, workload_id: UUID, target_id: UUID) -> Htt
 
 
 @require_POST
-def target_remove(request: HttpRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
-    target = _target(request, workload_id, target_id, Action.ADMINISTER)
+def target_remove(request: AuthenticatedRequest, workload_id: UUID, target_id: UUID) -> HttpResponse:
+    target = get_target_for_user(request.user, target_id, Action.ADMINISTER, workload_id=workload_id)
     try:
         services.target_delete(target=target, actor=request.user)
     except ValidationError as error:
@@ -177,7 +160,7 @@ def target_remove(request: HttpRequest, workload_id: UUID, target_id: UUID) -> H
 
 
 @require_POST
-def evidence_schedule(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def evidence_schedule(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.ADMINISTER)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
@@ -191,7 +174,7 @@ def evidence_schedule(request: HttpRequest, workload_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def run_start(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def run_start(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
     try:
         run = services.run_start(workload=workload, actor=request.user)
@@ -208,8 +191,8 @@ def run_start(request: HttpRequest, workload_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def run_cancel(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    run = _run(request, run_id, Action.EDIT)
+def run_cancel(request: AuthenticatedRequest, run_id: UUID) -> HttpResponse:
+    run = get_run_for_user(request.user, run_id, Action.EDIT)
     try:
         services.run_cancel(run=run, actor=request.user)
     except ValidationError as error:
@@ -221,7 +204,7 @@ def run_cancel(request: HttpRequest, run_id: UUID) -> HttpResponse:
     return redirect("run_detail", run_id=run.pk)
 
 
-def _progress_context(request: HttpRequest, run: EvidenceRun) -> dict[str, Any]:
+def _progress_context(request: AuthenticatedRequest, run: EvidenceRun) -> dict[str, Any]:
     return {
         "run": run,
         "counts": selectors.status_counts(run),
@@ -230,8 +213,8 @@ def _progress_context(request: HttpRequest, run: EvidenceRun) -> dict[str, Any]:
 
 
 @require_GET
-def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
-    run = _run(request, run_id)
+def run_detail(request: AuthenticatedRequest, run_id: UUID) -> HttpResponse:
+    run = get_run_for_user(request.user, run_id)
     context = _progress_context(request, run)
     form = FindingFilterForm(request.GET or None, choices=selectors.filter_choices(run))
     filters = form.filters() if form.is_bound else {}
@@ -259,9 +242,9 @@ def run_detail(request: HttpRequest, run_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def run_progress(request: HttpRequest, run_id: UUID) -> HttpResponse:
+def run_progress(request: AuthenticatedRequest, run_id: UUID) -> HttpResponse:
     """The progress box alone, polled by htmx while the run is active."""
-    run = _run(request, run_id)
+    run = get_run_for_user(request.user, run_id)
     response = render(request, "checks/_run_progress.html", _progress_context(request, run))
     if not run.is_active and request.headers.get("HX-Request") and request.GET.get("polling"):
         # It just finished: reload the page so the findings table appears.
@@ -270,7 +253,7 @@ def run_progress(request: HttpRequest, run_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def evidence_bp(request: HttpRequest, workload_id: UUID, bp_code: str) -> HttpResponse:
+def evidence_bp(request: AuthenticatedRequest, workload_id: UUID, bp_code: str) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     drilldown = selectors.bp_drilldown(workload, bp_code)
     if drilldown.bp is None and not drilldown.checks:
@@ -281,7 +264,7 @@ def evidence_bp(request: HttpRequest, workload_id: UUID, bp_code: str) -> HttpRe
 
 
 @require_GET
-def evidence_coverage(request: HttpRequest) -> HttpResponse:
+def evidence_coverage(request: AuthenticatedRequest) -> HttpResponse:
     rows = selectors.coverage()
     automated = sum(1 for row in rows if row.automated)
     checks = all_checks()

@@ -36,8 +36,7 @@ class PillarAdmin(ReadOnlyAdmin):
 
 class BestPracticeInline(admin.TabularInline):
     model = BestPractice
-    fields = ["code", "title", "level", "choice_id"]
-    readonly_fields = fields
+    fields = readonly_fields = ("code", "title", "level", "choice_id")
     extra = 0
     can_delete = False
 
@@ -47,8 +46,7 @@ class BestPracticeInline(admin.TabularInline):
 
 class RiskRuleInline(admin.TabularInline):
     model = RiskRule
-    fields = ["order", "condition", "risk"]
-    readonly_fields = fields
+    fields = readonly_fields = ("order", "condition", "risk")
     extra = 0
     can_delete = False
 

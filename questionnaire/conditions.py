@@ -121,7 +121,7 @@ def _flatten(kind: type[And] | type[Or], operands: Iterable[Condition]) -> tuple
     flat: list[Condition] = []
     for operand in operands:
         _check_operand(operand)
-        if isinstance(operand, kind):
+        if isinstance(operand, And | Or) and type(operand) is kind:
             flat.extend(operand.operands)
         else:
             flat.append(operand)

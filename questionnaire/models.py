@@ -11,6 +11,15 @@ from django.db import models
 from django.db.models import Q
 
 
+def max_length(model: type[models.Model], name: str) -> int:
+    """The max_length of `model`'s field `name` (any app's model), so imports, forms, serializers and services
+    refuse what the database would. Here because the catalogue is the lowest layer: every app may import it."""
+    limit = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(limit, int):
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return limit
+
+
 class Level(models.TextChoices):
     """The risk of a best practice when it is not established."""
 

@@ -69,7 +69,7 @@ def level_rules(question: QuestionSpec) -> tuple[RiskRuleSpec, ...]:
 
     Assumes no choice is coded like the question's "None of these" pseudo-choice.
     """
-    by_level = {
+    by_level: dict[Level, list[Condition]] = {
         level: [Not(Ref(choice.code)) for choice in question.choices if choice.level == level]
         for level in (Level.HIGH, Level.MEDIUM)
     }

@@ -1,4 +1,5 @@
-"""The one place that decides who may see or change a workload and everything under it.
+"""The one place that decides who may see or do what. Views, API views, services and selectors ask here;
+nothing else compares a role (tests/test_access_rules.py fails the build if something does).
 
 Visibility first: an object the user may not see does not exist for them (404, never a 403 that confirms it is
 there). Among visible objects, each action needs a role; a visible object the user may not change is a 403.
@@ -6,20 +7,35 @@ there). Among visible objects, each action needs a role; a visible object the us
 Roles: team OWNER does everything on the team's workloads and manages the team; CONTRIBUTOR answers reviews,
 edits workloads and works the plan; VIEWER reads. Organisation SECURITY_LEAD reads everything and manages plans;
 ADMIN does everything.
+
+The rule for a workload is `workload_actions` (one object) with its list form `workloads_visible_to` (and
+`user_sees_workload`, the same rule as a filter over many users). Sharing a workload with another team belongs
+in those three, side by side, and nowhere else. Every object under a workload (review, improvement item,
+milestone, evidence run, AWS account, report) is decided by its workload's rule, through `get_<thing>_for_user`,
+which fetches AND authorises in one call, with the select_related its callers need, and leaves the decision on
+the instance it returns (`grant`, see models.Grant) for `may()`.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from checks.models import AwsTarget, EvidenceImport, EvidenceRun
+
 from .models import (
+    Action,
+    ApiToken,
+    AuditEvent,
+    Grant,
     ImprovementItem,
     Membership,
+    Milestone,
     ReportJob,
     Review,
     Role,
@@ -29,86 +45,191 @@ from .models import (
     Workload,
 )
 
+__all__ = [
+    "Action",
+    "AuditScope",
+    "Grant",
+    "Viewer",
+    "audit_events_visible_to",
+    "audit_scope",
+    "audit_workloads",
+    "get_audit_scope_for_user",
+    "get_evidence_import_for_user",
+    "get_item_for_user",
+    "get_jira_team_for_user",
+    "get_milestone_for_user",
+    "get_report_job_for_user",
+    "get_review_for_user",
+    "get_run_for_user",
+    "get_saved_filter_for_user",
+    "get_target_for_user",
+    "get_team_for_user",
+    "get_token_for_user",
+    "get_workload_for_user",
+    "may",
+    "may_administer",
+    "may_manage_catalogue",
+    "may_see_audit",
+    "report_jobs_of",
+    "require_administrator",
+    "team_actions",
+    "teams_visible_to",
+    "teams_writable_by",
+    "user_sees_workload",
+    "workload_actions",
+    "workloads_visible_to",
+]
 
-class Action(StrEnum):
-    VIEW = "view"
-    # Answer reviews, edit workload fields, save milestones, start evidence collection.
-    EDIT = "edit"
-    # Change improvement items: owners, due dates, statuses, accepted risks.
-    PLAN = "plan"
-    # Archive the workload, connect AWS accounts or Jira, manage the team's members.
-    ADMINISTER = "administer"
-
+# Who is asking: request.user is a User or, before sign-in, an AnonymousUser (who may do nothing).
+Viewer: TypeAlias = User | AnonymousUser
 
 _TEAM_ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
     Role.CONTRIBUTOR: frozenset({Action.VIEW, Action.EDIT, Action.PLAN}),
     Role.VIEWER: frozenset({Action.VIEW}),
 }
+# Roles whose members may create workloads in the team.
+_CREATING_ROLES = (Role.OWNER, Role.CONTRIBUTOR)
 _LEAD_ACTIONS = frozenset({Action.VIEW, Action.PLAN})
+_READS_EVERYTHING = (User.OrgRole.SECURITY_LEAD, User.OrgRole.ADMIN)
 
 
-def team_role(user: User, team_id: Any) -> str | None:
-    if not user.is_authenticated:
+def _active(user: Viewer) -> User | None:
+    """The user when signed in and active; None for anyone who may do nothing at all."""
+    if isinstance(user, User) and user.is_authenticated and user.is_active:
+        return user
+    return None
+
+
+# --- The rules ----------------------------------------------------------------------------------------------
+
+
+def _team_role(user: Viewer, team_id: Any) -> str | None:
+    person = _active(user)
+    if person is None:
         return None
-    return Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
+    return Membership.objects.filter(user=person, team_id=team_id).values_list("role", flat=True).first()
 
 
-def allowed_actions(user: User, team_id: Any, role: str | None = None) -> frozenset[Action]:
-    """What `user` may do on a workload of `team_id`; pass `role` when the caller already has it."""
-    if not user.is_authenticated or not user.is_active:
+def _team_role_actions(user: Viewer, team_id: Any) -> frozenset[Action]:
+    """What `user` may do with the workloads of `team_id` through their team and organisation roles."""
+    person = _active(user)
+    if person is None:
         return frozenset()
-    if user.is_org_admin:
+    if person.is_org_admin:
         return frozenset(Action)
-    actions = _TEAM_ROLE_ACTIONS.get(role or team_role(user, team_id) or "", frozenset())
-    if user.org_role == User.OrgRole.SECURITY_LEAD:
+    actions = _TEAM_ROLE_ACTIONS.get(_team_role(person, team_id) or "", frozenset())
+    if person.reads_everything:
         actions = actions | _LEAD_ACTIONS
     return actions
 
 
-def teams_visible_to(user: User) -> QuerySet[Team]:
-    if not user.is_authenticated or not user.is_active:
+def workload_actions(user: Viewer, workload: Workload) -> frozenset[Action]:
+    """THE rule for one workload and everything under it. A share of the workload with another team (a role
+    with an expiry) is one more source of actions here, and in workloads_visible_to / user_sees_workload."""
+    return _team_role_actions(user, workload.team_id)
+
+
+def team_actions(user: Viewer, team: Team) -> frozenset[Action]:
+    """On the team itself: VIEW its page, EDIT = add workloads to it, ADMINISTER = manage its members."""
+    return _team_role_actions(user, team.pk)
+
+
+def teams_visible_to(user: Viewer) -> QuerySet[Team]:
+    person = _active(user)
+    if person is None:
         return Team.objects.none()
-    if user.reads_everything:
+    if person.reads_everything:
         return Team.objects.all()
-    return Team.objects.filter(memberships__user=user)
+    return Team.objects.filter(memberships__user=person)
 
 
-def teams_writable_by(user: User) -> QuerySet[Team]:
+def teams_writable_by(user: Viewer) -> QuerySet[Team]:
     """Teams in which the user may create workloads."""
-    if not user.is_authenticated or not user.is_active:
+    person = _active(user)
+    if person is None:
         return Team.objects.none()
-    if user.is_org_admin:
+    if person.is_org_admin:
         return Team.objects.all()
-    return Team.objects.filter(memberships__user=user, memberships__role__in=[Role.OWNER, Role.CONTRIBUTOR])
+    return Team.objects.filter(memberships__user=person, memberships__role__in=_CREATING_ROLES)
 
 
-def workloads_visible_to(user: User) -> QuerySet[Workload]:
-    if not user.is_authenticated or not user.is_active:
+def workloads_visible_to(user: Viewer) -> QuerySet[Workload]:
+    """The list form of workload_actions: every workload on which the user may VIEW."""
+    person = _active(user)
+    if person is None:
         return Workload.objects.none()
-    if user.reads_everything:
+    if person.reads_everything:
         return Workload.objects.all()
-    return Workload.objects.filter(team__memberships__user=user)
+    return Workload.objects.filter(team__memberships__user=person)
 
 
-def _authorise(user: User, team_id: Any, action: Action) -> frozenset[Action]:
-    actions = allowed_actions(user, team_id)
+def user_sees_workload(user_path: str, workload_path: str) -> Q:
+    """The same rule as a filter over many users: the (active) user at `user_path` may see the workload at
+    `workload_path`. For jobs such as reminders, which ask it of every item owner at once."""
+    member = Membership.objects.filter(
+        team_id=OuterRef(f"{workload_path}__team_id"), user_id=OuterRef(f"{user_path}_id")
+    )
+    return Q(**{f"{user_path}__is_active": True}) & (
+        Q(Exists(member))
+        | Q(**{f"{user_path}__is_superuser": True})
+        | Q(**{f"{user_path}__org_role__in": _READS_EVERYTHING})
+    )
+
+
+def may_administer(user: Viewer) -> bool:
+    """Organisation administrators: create teams, import lenses, reset other people's second factor."""
+    person = _active(user)
+    return person is not None and person.is_org_admin
+
+
+def require_administrator(user: Viewer, refusal: str) -> User:
+    """The user, when an organisation administrator; else PermissionDenied with `refusal` as the reason."""
+    person = _active(user)
+    if person is None or not person.is_org_admin:
+        raise PermissionDenied(refusal)
+    return person
+
+
+# --- Fetch and authorise in one call ------------------------------------------------------------------------
+
+
+def _authorise(actions: frozenset[Action], action: Action, what: str) -> Grant:
     if Action.VIEW not in actions:
-        raise Http404("No such object")
+        raise Http404(f"No such {what}")
     if action not in actions:
         raise PermissionDenied(f"Your role does not allow you to {action} here.")
-    return actions
+    return Grant(actions)
 
 
-def get_workload_for_user(user: User, workload_id: Any, action: Action = Action.VIEW) -> Workload:
-    workload = Workload.objects.select_related("team").filter(pk=workload_id).first()
-    if workload is None:
-        raise Http404("No such workload")
-    workload.allowed_actions = _authorise(user, workload.team_id, action)
+def _workload_grant(user: Viewer, workload: Workload, action: Action, what: str) -> Workload:
+    """Authorise `action` on an object under `workload` (404/403) and leave the decision on the workload."""
+    workload.grant = _authorise(workload_actions(user, workload), action, what)
     return workload
 
 
-def get_review_for_user(user: User, review_id: Any, action: Action = Action.VIEW) -> Review:
+UnderWorkload = TypeVar("UnderWorkload", ImprovementItem, Milestone, EvidenceRun, EvidenceImport, AwsTarget)
+
+
+def _get_under_workload(
+    user: Viewer, queryset: QuerySet[UnderWorkload], action: Action, what: str, **pins: Any
+) -> UnderWorkload:
+    """The object `pins` pick from `queryset` (a pin of None is left out), authorised through its workload."""
+    found = queryset.filter(**{field: value for field, value in pins.items() if value is not None}).first()
+    if found is None:
+        raise Http404(f"No such {what}")
+    _workload_grant(user, found.workload, action, what)
+    return found
+
+
+def get_workload_for_user(user: Viewer, workload_id: Any, action: Action = Action.VIEW) -> Workload:
+    workload = Workload.objects.select_related("team").filter(pk=workload_id).first()
+    if workload is None:
+        raise Http404("No such workload")
+    return _workload_grant(user, workload, action, "workload")
+
+
+def get_review_for_user(user: Viewer, review_id: Any, action: Action = Action.VIEW) -> Review:
     review = (
         Review.objects.select_related("workload__team", "lens_version__lens", "lens")
         .filter(pk=review_id)
@@ -116,88 +237,194 @@ def get_review_for_user(user: User, review_id: Any, action: Action = Action.VIEW
     )
     if review is None:
         raise Http404("No such review")
-    review.allowed_actions = review.workload.allowed_actions = _authorise(
-        user, review.workload.team_id, action
-    )
+    review.grant = _workload_grant(user, review.workload, action, "review").grant
     return review
 
 
-def get_team_for_user(user: User, team_id: Any, action: Action = Action.VIEW) -> Team:
-    team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        raise Http404("No such team")
-    team.allowed_actions = _authorise(user, team.pk, action)
-    return team
+def get_item_for_user(
+    user: Viewer, item_id: Any, action: Action = Action.VIEW, *, workload_id: Any = None
+) -> ImprovementItem:
+    """An improvement item (with its owner, acceptor and workload); `workload_id` pins it to one workload."""
+    items = ImprovementItem.objects.select_related("owner", "accepted_by", "workload__team")
+    return _get_under_workload(user, items, action, "improvement item", pk=item_id, workload_id=workload_id)
 
 
-def may(user: User, obj: Workload | Review | Team, action: Action) -> bool:
-    """For templates and views that already fetched `obj` through a get_*_for_user helper."""
-    actions = getattr(obj, "allowed_actions", None)
-    if actions is None:
-        team_id = (
-            obj.pk
-            if isinstance(obj, Team)
-            else (obj.workload.team_id if isinstance(obj, Review) else obj.team_id)
-        )
-        actions = allowed_actions(user, team_id)
-    return action in actions
+def get_milestone_for_user(
+    user: Viewer,
+    milestone_id: Any,
+    action: Action = Action.VIEW,
+    *,
+    workload_id: Any = None,
+    queryset: QuerySet[Milestone] | None = None,
+) -> Milestone:
+    """A milestone with its workload; `queryset` lets a caller defer the snapshot or annotate counts."""
+    milestones = (queryset if queryset is not None else Milestone.objects.all()).select_related(
+        "workload__team"
+    )
+    return _get_under_workload(
+        user, milestones, action, "milestone", pk=milestone_id, workload_id=workload_id
+    )
 
 
-def may_manage_catalogue(user: User) -> bool:
-    """Lenses are shared by every team, so importing one is an organisation administrator's job."""
-    return bool(user.is_authenticated and user.is_active and user.is_org_admin)
+def get_run_for_user(user: Viewer, run_id: Any, action: Action = Action.VIEW) -> EvidenceRun:
+    """An evidence run with who started it and its workload."""
+    runs = EvidenceRun.objects.select_related("started_by", "workload__team")
+    return _get_under_workload(user, runs, action, "evidence run", pk=run_id)
 
 
-# --- Consolidated reports, saved filters and Jira ---------------------------------------------------------------
+def get_evidence_import_for_user(
+    user: Viewer, import_id: Any, action: Action = Action.VIEW
+) -> EvidenceImport:
+    """An imported scanner file (Prowler, Security Hub) with who imported it and its workload."""
+    imports = EvidenceImport.objects.select_related("imported_by", "workload__team")
+    return _get_under_workload(user, imports, action, "evidence import", pk=import_id)
 
 
-def report_jobs_of(user: User) -> QuerySet[ReportJob]:
-    """The consolidated reports `user` may list: their own. (Admins may open anyone's by id, not list them.)"""
-    if not user.is_authenticated or not user.is_active:
-        return ReportJob.objects.none()
-    return ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=user)
+def get_target_for_user(
+    user: Viewer, target_id: Any, action: Action = Action.VIEW, *, workload_id: Any = None
+) -> AwsTarget:
+    """A connected AWS account with its workload; `workload_id` pins it to one workload."""
+    targets = AwsTarget.objects.select_related("workload__team")
+    what = "AWS account on this workload"
+    return _get_under_workload(user, targets, action, what, pk=target_id, workload_id=workload_id)
 
 
-def get_report_job_for_user(user: User, job_id: Any) -> ReportJob:
-    """A report job without its file. A review's report follows its review (VIEW); a consolidated report
-    spans many workloads and is seen only by the person who asked for it and by organisation admins."""
-    job = ReportJob.objects.defer("content").filter(pk=job_id).first()
+def get_report_job_for_user(
+    user: Viewer, job_id: Any, action: Action = Action.VIEW, *, review_id: Any = None
+) -> ReportJob:
+    """A report (without its file, which may be large) with its review and workload.
+
+    A consolidated report spans many workloads and has no review: it is seen only by the person who asked for
+    it and by organisation administrators (it lists what the requester may see, which may be more than others
+    may); for anyone else it does not exist."""
+    jobs = (
+        ReportJob.objects.defer("content")
+        .select_related("review__workload__team", "review__lens", "milestone")
+        .filter(pk=job_id)
+    )
+    if review_id is not None:
+        jobs = jobs.filter(review_id=review_id)
+    job = jobs.first()
     if job is None:
         raise Http404("No such report")
-    if job.review_id is not None:
-        get_review_for_user(user, job.review_id)
+    if job.review is None:
+        person = _active(user)
+        if person is None or (job.created_by_id != person.pk and not person.is_org_admin):
+            raise Http404("No such report")
         return job
-    if not user.is_authenticated or not user.is_active:
-        raise Http404("No such report")
-    if job.created_by_id != user.pk and not user.is_org_admin:
-        raise Http404("No such report")
+    job.review.grant = _workload_grant(user, job.review.workload, action, "report").grant
     return job
 
 
-def get_saved_filter_for_user(user: User, filter_id: Any) -> SavedFilter:
-    """Saved dashboard filters are private: only their owner may use or delete one."""
-    saved = (
-        SavedFilter.objects.filter(pk=filter_id, user_id=user.pk).first() if user.is_authenticated else None
-    )
+def report_jobs_of(user: Viewer) -> QuerySet[ReportJob]:
+    """The consolidated reports `user` lists: their own (admins open others' by id, and do not list them)."""
+    person = _active(user)
+    if person is None:
+        return ReportJob.objects.none()
+    return ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=person)
+
+
+def get_saved_filter_for_user(user: Viewer, filter_id: Any) -> SavedFilter:
+    """A saved dashboard filter: private to its owner; for anyone else (an administrator included) it does
+    not exist."""
+    person = _active(user)
+    saved = SavedFilter.objects.filter(pk=filter_id, user=person).first() if person is not None else None
     if saved is None:
         raise Http404("No such saved filter")
     return saved
 
 
-def get_jira_team_for_user(user: User, team_id: Any) -> Team:
-    """A team whose Jira connection `user` may set up or remove: its OWNER (or an organisation admin).
-    Team members who may not manage it get 403; outsiders 404."""
+def get_token_for_user(user: Viewer, token_id: Any) -> ApiToken:
+    """A personal API token: only its owner sees it, and may do anything with it; for anyone else (an
+    administrator included) it does not exist."""
+    person = _active(user)
+    token = ApiToken.objects.filter(pk=token_id, user=person).first() if person is not None else None
+    if token is None:
+        raise Http404("No such token")
+    return token
+
+
+def get_team_for_user(user: Viewer, team_id: Any, action: Action = Action.VIEW) -> Team:
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise Http404("No such team")
+    team.grant = _authorise(team_actions(user, team), action, "team")
+    return team
+
+
+def get_jira_team_for_user(user: Viewer, team_id: Any) -> Team:
+    """A team whose Jira connection `user` may set up, change or remove: ADMINISTER on the team, which is its
+    OWNERs' (and organisation administrators'). Other members get 403; outsiders 404."""
     return get_team_for_user(user, team_id, Action.ADMINISTER)
 
 
-def get_item_for_user(user: User, item_id: Any, action: Action = Action.VIEW) -> ImprovementItem:
-    """An improvement item with its workload, team and Jira link, authorised on its workload's team."""
-    item = (
-        ImprovementItem.objects.select_related("workload__team", "owner", "jira_link__connection")
-        .filter(pk=item_id)
-        .first()
-    )
-    if item is None:
-        raise Http404("No such improvement item")
-    item.allowed_actions = item.workload.allowed_actions = _authorise(user, item.workload.team_id, action)
-    return item
+def may(user: Viewer, obj: Workload | Review | Team, action: Action) -> bool:
+    """For pages that fetched `obj` through a get_*_for_user helper: the decision made then, without a query.
+    An instance fetched another way is decided afresh for `user`."""
+    if obj.grant is not None:
+        return obj.grant.allows(action)
+    if isinstance(obj, Team):
+        return action in team_actions(user, obj)
+    return action in workload_actions(user, obj.workload if isinstance(obj, Review) else obj)
+
+
+# --- The audit trail ----------------------------------------------------------------------------------------
+
+
+class AuditScope(StrEnum):
+    # Security leads and administrators: every entry.
+    ALL = "all"
+    # Team owners: the entries about their teams' workloads.
+    OWNED = "owned"
+
+
+def audit_scope(user: Viewer) -> AuditScope | None:
+    """Which part of the audit trail the user may read; None for most people, who may read none of it."""
+    person = _active(user)
+    if person is None:
+        return None
+    if person.reads_everything:
+        return AuditScope.ALL
+    if person.memberships.owners().exists():
+        return AuditScope.OWNED
+    return None
+
+
+def may_see_audit(user: Viewer, scope: AuditScope | None = None) -> bool:
+    """Whether the user may read the audit trail at all, or (given `scope`) that part of it."""
+    granted = audit_scope(user)
+    if granted is None:
+        return False
+    return scope is None or granted == AuditScope.ALL or scope == granted
+
+
+def get_audit_scope_for_user(user: Viewer) -> AuditScope:
+    scope = audit_scope(user)
+    if scope is None:
+        raise PermissionDenied("The audit trail is open to security leads, administrators and team owners.")
+    return scope
+
+
+def audit_workloads(user: Viewer, scope: AuditScope) -> QuerySet[Workload]:
+    """The workloads whose entries the user reads in `scope`."""
+    person = _active(user)
+    if person is None:
+        return Workload.objects.none()
+    if scope == AuditScope.ALL and person.reads_everything:
+        return Workload.objects.all()
+    return Workload.objects.filter(team__memberships__user=person, team__memberships__role=Role.OWNER)
+
+
+def audit_events_visible_to(user: Viewer, scope: AuditScope | None = None) -> QuerySet[AuditEvent]:
+    """Leads and admins: every entry. Team owners: entries about their teams' workloads. Others: none."""
+    scope = scope if scope is not None else audit_scope(user)
+    if scope == AuditScope.ALL and may_see_audit(user, AuditScope.ALL):
+        return AuditEvent.objects.all()
+    if scope == AuditScope.OWNED:
+        return AuditEvent.objects.filter(workload_id__in=audit_workloads(user, scope).values("id"))
+    return AuditEvent.objects.none()
+
+
+def may_manage_catalogue(user: Viewer) -> bool:
+    """Lenses are shared by every team, so importing one is an organisation administrator's job."""
+    return may_administer(user)

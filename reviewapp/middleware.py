@@ -26,7 +26,8 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         # Accept a proxy's id only if it is harmless to log; otherwise make our own.
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        # For log records Django writes after this middleware has left the request's context (4xx/5xx).
+        vars(request)["request_id"] = request_id
         token = request_context.set(
             RequestContext(ip=request.META.get("REMOTE_ADDR") or None, request_id=request_id)
         )

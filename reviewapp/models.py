@@ -7,6 +7,8 @@ constraints, not just form choices.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from enum import StrEnum
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -14,6 +16,30 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from questionnaire.models import BestPractice, Lens, LensVersion, Question
+
+
+class Action(StrEnum):
+    """What a person may do with a workload and everything under it. reviewapp.access decides who may do which."""
+
+    VIEW = "view"
+    # Answer reviews, edit workload fields, save milestones, start evidence collection.
+    EDIT = "edit"
+    # Change improvement items: owners, due dates, statuses, accepted risks.
+    PLAN = "plan"
+    # Archive the workload, connect AWS accounts or Jira, manage the team's members.
+    ADMINISTER = "administer"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The actions reviewapp.access granted one user on one object, kept on the instance it handed out (the
+    `grant` attribute of Team, Workload and Review) so a page can show what the user may do without asking
+    the database again. An instance fetched any other way carries None: access.may() then decides afresh."""
+
+    actions: frozenset[Action] = frozenset()
+
+    def allows(self, action: Action) -> bool:
+        return action in self.actions
 
 
 class User(AbstractUser):
@@ -51,6 +77,9 @@ class Team(models.Model):
     description = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Set by reviewapp.access on the instance it hands to a user (see Grant); not a database field.
+    grant: Grant | None = None
+
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), name="team_unique_name_ci")]
@@ -65,11 +94,23 @@ class Role(models.TextChoices):
     VIEWER = "VIEWER", "Viewer"
 
 
+def is_owner_role(role: str) -> bool:
+    """A team keeps at least one owner: services/workloads.py asks this before a role change or removal."""
+    return role == Role.OWNER
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def owners(self) -> MembershipQuerySet:
+        return self.filter(role=Role.OWNER)
+
+
 class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=12, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["team", "user__username"]
@@ -82,6 +123,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return is_owner_role(self.role)
 
 
 class Environment(models.TextChoices):
@@ -108,6 +153,9 @@ class Workload(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set by reviewapp.access on the instance it hands to a user (see Grant); not a database field.
+    grant: Grant | None = None
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -131,6 +179,9 @@ class Review(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Set by reviewapp.access on the instance it hands to a user (see Grant); not a database field.
+    grant: Grant | None = None
 
     class Meta:
         ordering = ["workload", "created_at"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -338,7 +339,7 @@ API_TOKEN_KEY = envstr("API_TOKEN_KEY") or SECRET_KEY
 LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, text")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

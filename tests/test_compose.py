@@ -273,6 +273,72 @@ def test_the_image_is_slim_non_root_and_has_weasyprint_libraries():
     assert ".env" in ignored and ".git" in ignored
 
 
+def _locked(path: str) -> dict[str, str]:
+    """{normalised name: version} of a requirements lock, checking that every pin carries a hash."""
+    text = (ROOT / path).read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) \\$", text, re.MULTILINE))
+    assert pins and len(pins) == len(re.findall(r"^\S+==\S+ \\\n\s+--hash=sha256:", text, re.MULTILINE))
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins.items()}
+
+
+def _declared(names: list[str]) -> set[str]:
+    return {re.sub(r"[-_.]+", "-", re.split(r"[\[<>=!; ]", name, maxsplit=1)[0]).lower() for name in names}
+
+
+def test_the_image_installs_the_hashed_production_lock_without_the_demo_emulator():
+    import tomllib
+
+    builder = dockerfile_instructions()[
+        : max(i for i, (n, _) in enumerate(dockerfile_instructions()) if n == "FROM")
+    ]
+    runs = " ".join(arguments for name, arguments in builder if name == "RUN")
+    assert "--require-hashes -r requirements/prod.txt" in runs
+    assert "pip install --no-deps ." in runs
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    prod, dev = _locked("requirements/prod.txt"), _locked("requirements/dev.txt")
+    assert _declared(project["dependencies"]) <= set(prod)
+    extras = project["optional-dependencies"]
+    assert _declared(extras["dev"] + extras["demo"]) - {"wa-security-reviews"} <= set(dev)
+    # The demo's AWS emulator is for make run and the tests only.
+    assert "moto" in dev and "moto" not in prod
+    # Both locks pin the same version of what they share, so the tests run what production runs.
+    assert {name: dev[name] for name in prod} == prod
+
+
+def test_every_library_the_app_imports_is_in_the_production_lock():
+    """A library that arrives only through a development tool (requests came with moto) breaks the image."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    prod = _locked("requirements/prod.txt")
+    missing = set()
+    for package in ("reviewapp", "questionnaire", "checks"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for top in {module.split(".")[0] for module in modules}:
+                    # moto is the demo's emulator (the `demo` extra), imported only where the demo starts it.
+                    if top in sys.stdlib_module_names or top in (
+                        "reviewapp",
+                        "questionnaire",
+                        "checks",
+                        "moto",
+                    ):
+                        continue
+                    for distribution in distributions.get(top, [top]):
+                        if re.sub(r"[-_.]+", "-", distribution).lower() not in prod:
+                            missing.add(f"{top} ({distribution}) in {path.relative_to(ROOT)}")
+    assert not missing, sorted(missing)
+
+
 def test_check_deploy_passes_with_the_production_env_example():
     env = {"PATH": os.environ.get("PATH", ""), "DJANGO_SETTINGS_MODULE": "reviewapp.settings"}
     for line in (ROOT / ".env.example").read_text().splitlines():

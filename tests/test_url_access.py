@@ -1,5 +1,7 @@
-"""Default deny, proven for every URL pattern: anonymous users are turned away, outsiders get 404 on another
-team's objects, viewers cannot write, and the owner can. A URL missing from tests/access fails here."""
+"""Default deny, proven for every URL pattern: anonymous users are turned away, and each persona of
+tests/access/personas.py (owner, viewer, security lead, administrator, outsider) gets exactly what its roles allow:
+the outsider 404 on another team's objects, the viewer and the lead 403 where they may look but not act.
+A URL missing from tests/access fails here."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access import Route, World, all_routes, prepare_world
+from tests.access.personas import PERSONAS, Persona
 
 IGNORED_NAMESPACES = {"admin"}  # Django's admin has its own staff-only guard, tested by Django.
 
@@ -40,7 +43,7 @@ def test_every_url_pattern_is_in_the_access_table():
 
 
 @pytest.fixture
-def world(owner, viewer, outsider, team, workload, review, admin_user) -> World:
+def world(owner, viewer, outsider, lead, team, workload, review, admin_user) -> World:
     world = World(
         owner=owner,
         viewer=viewer,
@@ -49,6 +52,7 @@ def world(owner, viewer, outsider, team, workload, review, admin_user) -> World:
         workload=workload,
         review=review,
         admin=admin_user,
+        lead=lead,
     )
     prepare_world(world)
     return world
@@ -85,58 +89,28 @@ def test_anonymous_users_are_turned_away(client, world, name):
             assert response["Location"].startswith("/login/"), (name, method, response["Location"])
 
 
+def _cases() -> list:
+    """(persona, URL name) pairs: every persona on every object and admin route; on the routes of a signed-in
+    user's own data ("user"), the owner writes and reads, and every other persona reads."""
+    cases = []
+    for name in NAMES:
+        route = ROUTES.get(name)
+        if route is None or route.scope == "public":
+            continue
+        for persona in PERSONAS:
+            if route.scope != "user" or persona.owns_world or route.read:
+                cases.append(pytest.param(persona, name, id=f"{persona.name}-{name}"))
+    return cases
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "name", [n for n in NAMES if ROUTES.get(n) and ROUTES[n].scope in ("object", "admin")]
-)
-def test_outsiders_get_nothing(client, world, name):
+@pytest.mark.parametrize(("persona", "name"), _cases())
+def test_each_persona_gets_what_its_roles_allow(client, world, persona: Persona, name: str):
+    """Allowed: the route's success codes. Visible but not allowed: 403. Not visible: 404, never a hint."""
     route = ROUTES[name]
-    client.force_login(world.outsider)
+    client.force_login(getattr(world, persona.name))
     for method in methods(route):
+        if route.scope == "user" and method != "get" and not persona.owns_world:
+            continue
         status = call(client, route, world, name, method).status_code
-        expected = (404,) if route.scope == "object" else (403, 404)
-        assert status in expected, (name, method, status)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "name", [n for n in NAMES if ROUTES.get(n) and ROUTES[n].scope in ("object", "admin")]
-)
-def test_viewers_cannot_write(client, world, name):
-    route = ROUTES[name]
-    client.force_login(world.viewer)
-    if route.write:
-        status = call(client, route, world, name, route.write).status_code
-        assert status in (403, 404), (name, route.write, status)
-    if route.read:
-        status = call(client, route, world, name, "get").status_code
-        if route.viewer_reads and route.scope == "object":
-            assert status in route.read_ok, (name, "get", status)
-        else:
-            assert status in (403, 404), (name, "get", status)
-
-
-def assert_allowed(client, world, name: str, user) -> None:
-    """`user` reads and writes the route with the answers the table expects of a permitted user."""
-    route = ROUTES[name]
-    client.force_login(user)
-    if route.read:
-        status = call(client, route, world, name, "get").status_code
-        assert status in route.read_ok, (name, "get", status)
-    if route.write:
-        status = call(client, route, world, name, route.write).status_code
-        assert status in route.write_ok, (name, route.write, status)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "name", [n for n in NAMES if ROUTES.get(n) and ROUTES[n].scope in ("object", "user")]
-)
-def test_the_owner_can(client, world, name):
-    assert_allowed(client, world, name, world.owner)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("name", [n for n in NAMES if ROUTES.get(n) and ROUTES[n].scope == "admin"])
-def test_organisation_admins_can(client, world, name):
-    assert_allowed(client, world, name, world.admin)
+        assert status in persona.expects(route, method), (persona.name, name, method, status)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..models import FindingSource
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-TABLES = {
+TABLES: dict[str, Path] = {
     FindingSource.PROWLER: DATA / "prowler_mapping.json",
     FindingSource.SECURITY_HUB: DATA / "securityhub_mapping.json",
 }

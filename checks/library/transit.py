@@ -87,7 +87,7 @@ def bucket_tls_only(ctx: CheckContext) -> list[Result]:
 
 def _listeners(ctx: CheckContext) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     def fetch() -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        pairs = []
+        pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for lb in ctx.paginate("elbv2", "describe_load_balancers", "LoadBalancers"):
             if lb.get("Type") not in ("application", "network"):
                 continue

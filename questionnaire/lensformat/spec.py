@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import Lens, LensVersion, RiskRule, RuleRisk
+from ..models import Lens, LensVersion, RiskRule, RuleRisk, max_length
 
 SCHEMA_VERSION = "2021-11-01"
 MAX_FILE_CHARS = 500_000
@@ -39,9 +39,9 @@ MAX_NAME = 128  # lens and pillar names, question and choice titles
 MAX_TEXT = 2048  # descriptions and displayText
 MAX_URL = 2048
 MIN_ID, MAX_ID = 3, 64
-MAX_LABEL = LensVersion._meta.get_field("label").max_length
-MAX_CONDITION = RiskRule._meta.get_field("condition").max_length
-MAX_SLUG = Lens._meta.get_field("slug").max_length
+MAX_LABEL = max_length(LensVersion, "label")
+MAX_CONDITION = max_length(RiskRule, "condition")
+MAX_SLUG = max_length(Lens, "slug")
 DEFAULT_LABEL = "1"
 NONE_SUFFIX = "_no"
 NONE_TITLE = "None of these"

@@ -13,16 +13,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.models import BestPractice, Level, Question
 
 from ..access import Action, get_review_for_user
+from ..lib.display import with_display
 from ..models import Answer, NotApplicableReason, Review
 from ..services import AnswerConflict, answer_record
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .schema import RISK_CHOICES, ErrorOut
 
 _ETAG = re.compile(r'^"(\d{1,10})"$')
@@ -178,14 +178,13 @@ def _answer_for(review: Review, code: str) -> Answer:
     if question is None:
         raise NotFound(f"{review.lens_version} has no question {code}.")
     # A question added to the review's lens version after it started: unanswered, and created on first save.
-    return Answer(review=review, question=question, version=1, updated_at=None)
+    # updated_at stays None (never saved): the answer reads as not yet answered.
+    return Answer(review=review, question=question, version=1)
 
 
 def _detail(answer: Answer) -> dict:
-    answer.best_practices = list(
-        BestPractice.objects.filter(question_id=answer.question_id).order_by("order")
-    )
-    return AnswerDetailOut(answer).data
+    practices = list(BestPractice.objects.filter(question_id=answer.question_id).order_by("order"))
+    return AnswerDetailOut(with_display(answer, best_practices=practices)).data
 
 
 def _etag(answer: Answer) -> str:
@@ -205,7 +204,7 @@ class AnswerList(ApiView):
         examples=[OpenApiExample("Answers", value=ANSWER_EXAMPLE, response_only=True)],
         tags=["answers"],
     )
-    def get(self, request: Request, review_id) -> Response:
+    def get(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id)
         query = self.query(AnswerQuery)
         answers = Answer.objects.filter(review=review).select_related("question", "updated_by")
@@ -224,7 +223,7 @@ class AnswerDetail(ApiView):
         examples=[OpenApiExample("Answer", value=ANSWER_DETAIL_EXAMPLE, response_only=True)],
         tags=["answers"],
     )
-    def get(self, request: Request, review_id, question_code: str) -> Response:
+    def get(self, request: ApiRequest, review_id, question_code: str) -> Response:
         review = get_review_for_user(request.user, review_id)
         answer = _answer_for(review, question_code)
         if _etag(answer) in _tags(request.headers.get("If-None-Match", "")):
@@ -244,7 +243,7 @@ class AnswerDetail(ApiView):
         ],
         tags=["answers"],
     )
-    def put(self, request: Request, review_id, question_code: str) -> Response:
+    def put(self, request: ApiRequest, review_id, question_code: str) -> Response:
         return self._change(request, review_id, question_code, partial=False)
 
     @extend_schema(
@@ -266,10 +265,10 @@ class AnswerDetail(ApiView):
         ],
         tags=["answers"],
     )
-    def patch(self, request: Request, review_id, question_code: str) -> Response:
+    def patch(self, request: ApiRequest, review_id, question_code: str) -> Response:
         return self._change(request, review_id, question_code, partial=True)
 
-    def _change(self, request: Request, review_id, question_code: str, *, partial: bool) -> Response:
+    def _change(self, request: ApiRequest, review_id, question_code: str, *, partial: bool) -> Response:
         review = get_review_for_user(request.user, review_id, Action.EDIT)
         answer = _answer_for(review, question_code)
         if_match = request.headers.get("If-Match", "").strip()

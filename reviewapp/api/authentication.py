@@ -36,7 +36,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token has expired.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user account is disabled.")
-        api_token_mark_used(token=token, method=request.method, path=request.path)
+        api_token_mark_used(token=token, method=request.method or "", path=request.path)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -10,8 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from checks import services as evidence
@@ -19,11 +17,11 @@ from checks.models import EvidenceRun, EvidenceTask, FindingStatus, RunState, Se
 from checks.registry import get_check
 from checks.selectors import FindingFilters, findings_of, status_counts
 
-from ..access import Action, get_workload_for_user
+from ..access import Action, get_run_for_user, get_workload_for_user
+from ..lib.display import with_display
 from ..lib.queue import QueueUnavailable
-from ..models import User
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .schema import ErrorOut
 
 
@@ -144,20 +142,15 @@ QUEUE_DOWN = OpenApiResponse(
 )
 
 
-def _run_for(user: User, run_id, action: Action = Action.VIEW) -> EvidenceRun:
-    run = EvidenceRun.objects.select_related("started_by").filter(pk=run_id).first()
-    if run is None:
-        raise NotFound("No such evidence run")
-    run.workload = get_workload_for_user(user, run.workload_id, action)
-    return run
-
-
 def _detail(run: EvidenceRun) -> dict:
     counts = dict(
         EvidenceTask.objects.filter(run=run).values_list("state").annotate(n=Count("id")).order_by()
     )
-    run.task_counts = {state.lower(): counts.get(state, 0) for state in TaskState.values}
-    run.finding_counts = status_counts(run)
+    with_display(
+        run,
+        task_counts={state.lower(): counts.get(state, 0) for state in TaskState.values},
+        finding_counts=status_counts(run),
+    )
     return RunDetailOut(run).data
 
 
@@ -174,7 +167,7 @@ class RunList(ApiView):
         examples=[OpenApiExample("Runs", value=RUN_EXAMPLE, response_only=True)],
         tags=["evidence"],
     )
-    def get(self, request: Request, workload_id) -> Response:
+    def get(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id)
         query = self.query(RunQuery)
         runs = EvidenceRun.objects.filter(workload=workload).select_related("started_by")
@@ -197,7 +190,7 @@ class RunList(ApiView):
         ],
         tags=["evidence"],
     )
-    def post(self, request: Request, workload_id) -> Response:
+    def post(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
         try:
             run = evidence.run_start(workload=workload, actor=request.user)
@@ -206,7 +199,7 @@ class RunList(ApiView):
         except QueueUnavailable as exc:
             return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         # With the embedded eager queue the run may already have finished: report it as it is now.
-        run = _run_for(request.user, run.pk)
+        run = get_run_for_user(request.user, run.pk)
         return Response(_detail(run), status=status.HTTP_202_ACCEPTED)
 
 
@@ -218,8 +211,8 @@ class RunDetail(ApiView):
         examples=[OpenApiExample("Run", value=RUN_DETAIL_EXAMPLE, response_only=True)],
         tags=["evidence"],
     )
-    def get(self, request: Request, run_id) -> Response:
-        return Response(_detail(_run_for(request.user, run_id)))
+    def get(self, request: ApiRequest, run_id) -> Response:
+        return Response(_detail(get_run_for_user(request.user, run_id)))
 
 
 class RunCancel(ApiView):
@@ -237,13 +230,13 @@ class RunCancel(ApiView):
         ],
         tags=["evidence"],
     )
-    def post(self, request: Request, run_id) -> Response:
-        run = _run_for(request.user, run_id, Action.EDIT)
+    def post(self, request: ApiRequest, run_id) -> Response:
+        run = get_run_for_user(request.user, run_id, Action.EDIT)
         try:
             evidence.run_cancel(run=run, actor=request.user)
         except ValidationError as exc:
             return _conflict(exc.messages[0])
-        return Response(_detail(_run_for(request.user, run_id)))
+        return Response(_detail(get_run_for_user(request.user, run_id)))
 
 
 class RunFindings(ApiView):
@@ -255,8 +248,8 @@ class RunFindings(ApiView):
         examples=[OpenApiExample("Findings", value=FINDING_EXAMPLE, response_only=True)],
         tags=["evidence"],
     )
-    def get(self, request: Request, run_id) -> Response:
-        run = _run_for(request.user, run_id)
+    def get(self, request: ApiRequest, run_id) -> Response:
+        run = get_run_for_user(request.user, run_id)
         query = self.query(FindingQuery)
         filters = FindingFilters(
             **{key: query.get(key, "") for key in ("status", "check_id", "account_id", "region")}

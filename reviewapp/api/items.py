@@ -6,20 +6,21 @@ plan service as the web pages (services.plan.item_update), so the same status ru
 
 from __future__ import annotations
 
+from datetime import date
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.models import Level
 
-from ..access import Action, get_workload_for_user, workloads_visible_to
+from ..access import Action, get_item_for_user, get_workload_for_user, workloads_visible_to
 from ..models import ImprovementItem, ItemStatus, User
 from ..selectors import PlanRow, plan_rows
 from ..services.plan import item_update
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .schema import RISK_CHOICES
 
 
@@ -136,7 +137,9 @@ def _filtered(items, query: dict, user: User) -> list[PlanRow]:
     if field == "due_date":
         # Undated items last whichever way: they are the least pressing to someone sorting by date.
         dated = sorted(
-            (r for r in rows if r.item.due_date), key=lambda r: r.item.due_date, reverse=ordering[0] == "-"
+            (r for r in rows if r.item.due_date),
+            key=lambda r: r.item.due_date or date.min,
+            reverse=ordering[0] == "-",
         )
         rows = dated + [r for r in rows if not r.item.due_date]
     elif field == "updated_at":
@@ -156,7 +159,7 @@ class ItemList(ApiView):
         examples=[OpenApiExample("Items", value=ITEM_EXAMPLE, response_only=True)],
         tags=["improvement items"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = self.query(AllItemsQuery)
         workloads = workloads_visible_to(request.user)
         if "workload" in query:
@@ -176,7 +179,7 @@ class WorkloadItemList(ApiView):
         examples=[OpenApiExample("Plan", value=ITEM_EXAMPLE, response_only=True)],
         tags=["improvement items"],
     )
-    def get(self, request: Request, workload_id) -> Response:
+    def get(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id)
         query = self.query(ItemQuery)
         items = ImprovementItem.objects.filter(workload=workload)
@@ -190,14 +193,6 @@ def _row(item_id) -> PlanRow:
     return rows[0]
 
 
-def _item_for(user: User, item_id, action: Action) -> ImprovementItem:
-    item = ImprovementItem.objects.select_related("owner").filter(pk=item_id).first()
-    if item is None:
-        raise NotFound("No such improvement item")
-    get_workload_for_user(user, item.workload_id, action)
-    return item
-
-
 class ItemDetail(ApiView):
     @extend_schema(
         operation_id="improvement_items_retrieve",
@@ -206,8 +201,8 @@ class ItemDetail(ApiView):
         examples=[OpenApiExample("Item", value=ITEM_EXAMPLE, response_only=True)],
         tags=["improvement items"],
     )
-    def get(self, request: Request, item_id) -> Response:
-        _item_for(request.user, item_id, Action.VIEW)
+    def get(self, request: ApiRequest, item_id) -> Response:
+        get_item_for_user(request.user, item_id, Action.VIEW)
         return Response(ItemOut(_row(item_id)).data)
 
     @extend_schema(
@@ -236,8 +231,8 @@ class ItemDetail(ApiView):
         ],
         tags=["improvement items"],
     )
-    def patch(self, request: Request, item_id) -> Response:
-        item = _item_for(request.user, item_id, Action.PLAN)
+    def patch(self, request: ApiRequest, item_id) -> Response:
+        item = get_item_for_user(request.user, item_id, Action.PLAN)
         serializer = ItemUpdateIn(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

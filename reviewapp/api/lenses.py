@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import json
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.catalogue import lens_version_doc
 from questionnaire.lensformat import LensExportError, LensFormatError, export_custom_lens
 from questionnaire.models import Lens, LensVersion
 
-from ..access import may_manage_catalogue
+from ..access import require_administrator
+from ..lib.display import with_display
+from ..models import User
 from ..services.lenses import LensConfirmMismatch, lens_import, lens_import_preview
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .schema import ErrorOut
 
 
 class LensVersionOut(serializers.Serializer):
     number = serializers.IntegerField()
-    label = serializers.CharField(help_text="The version the file declares.")
+    # The output key "label" shadows DRF's Field.label attribute, for the type checker only.
+    label = serializers.CharField(help_text="The version the file declares.")  # type: ignore[assignment]
     name = serializers.CharField()
     risk_model = serializers.ChoiceField(choices=LensVersion.RiskModel.choices)
     questions = serializers.IntegerField(source="question_count")
@@ -110,7 +111,7 @@ class PreviewCountsOut(serializers.Serializer):
 class LensPreviewOut(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the output key shadows Field.label
     description = serializers.CharField(allow_blank=True)
     content_sha256 = serializers.CharField(help_text="Send this as `confirm` to import exactly this content.")
     already_stored_as_version = serializers.IntegerField(
@@ -199,8 +200,8 @@ def _lenses():
 
 
 def _shaped(lens: Lens) -> Lens:
-    lens.latest_version = lens.all_versions[0] if lens.all_versions else None
-    return lens
+    versions = vars(lens).get("all_versions") or []  # prefetched by _lenses()
+    return with_display(lens, latest_version=versions[0] if versions else None)
 
 
 class LensList(ApiView):
@@ -212,7 +213,7 @@ class LensList(ApiView):
         examples=[OpenApiExample("Lenses", value=LENS_EXAMPLE, response_only=True)],
         tags=["lenses"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = self.query(LensQuery)
         lenses = _lenses()
         if "kind" in query:
@@ -227,9 +228,9 @@ class LensFileParser(JSONParser):
     strict = False
 
 
-def _catalogue_admin(request: Request) -> None:
-    if not may_manage_catalogue(request.user):
-        raise PermissionDenied("Only organisation administrators may import lenses.")
+def _catalogue_admin(request: ApiRequest) -> User:
+    """The administrator asking: the catalogue is shared by every team, so changing it is their job."""
+    return require_administrator(request.user, "Only organisation administrators may import lenses.")
 
 
 def _format_refusal(exc: LensFormatError) -> serializers.ValidationError:
@@ -296,7 +297,7 @@ class LensImportPreview(ApiView):
         ],
         tags=["lenses"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         _catalogue_admin(request)
         serializer = LensPreviewIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -354,15 +355,15 @@ class LensImport(ApiView):
         ],
         tags=["lenses"],
     )
-    def post(self, request: Request) -> Response:
-        _catalogue_admin(request)
+    def post(self, request: ApiRequest) -> Response:
+        actor = _catalogue_admin(request)
         serializer = LensImportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
             version, created = lens_import(
                 text=json.dumps(data["document"], ensure_ascii=False),
-                actor=request.user,
+                actor=actor,
                 slug=data.get("slug"),
                 confirm=data["confirm"],
                 strict=data["strict"],
@@ -386,7 +387,7 @@ class LensDetail(ApiView):
         ],
         tags=["lenses"],
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ApiRequest, slug: str) -> Response:
         lens = _lenses().filter(slug=slug).first()
         if lens is None:
             raise NotFound("No such lens.")
@@ -418,7 +419,7 @@ class LensExport(ApiView):
         examples=[OpenApiExample("Custom lens", value=CUSTOM_LENS_DOCUMENT, response_only=True)],
         tags=["lenses"],
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ApiRequest, slug: str) -> Response:
         query = self.query(ExportQuery)
         versions = LensVersion.objects.select_related("lens").filter(lens__slug=slug)
         version = (

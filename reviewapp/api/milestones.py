@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.db.models.fields.json import KT
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.rating import Risk
 
-from ..access import Action, get_workload_for_user
-from ..models import Milestone, Review, User
+from ..access import Action, get_milestone_for_user, get_workload_for_user
+from ..lib.display import with_display
+from ..models import Milestone, Review
 from ..risk import RiskCounts
 from ..services.milestones import (
     NAME_MAX_LENGTH,
@@ -22,7 +21,7 @@ from ..services.milestones import (
     review_snapshot,
 )
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .reviews import COUNTS_EXAMPLE, CountsOut
 from .schema import RISK_CHOICES
 
@@ -151,18 +150,8 @@ def _milestones():
 
 
 def _with_counts(milestone: Milestone) -> Milestone:
-    milestone.counts = RiskCounts(
-        **{name: int(getattr(milestone, f"count_{name}") or 0) for name in _COUNT_FIELDS}
-    )
-    return milestone
-
-
-def _milestone_for(user: User, milestone_id, queryset=None) -> Milestone:
-    milestone = (queryset if queryset is not None else _milestones()).filter(pk=milestone_id).first()
-    if milestone is None:
-        raise NotFound("No such milestone")
-    get_workload_for_user(user, milestone.workload_id)
-    return milestone
+    counts = RiskCounts(**{name: int(getattr(milestone, f"count_{name}") or 0) for name in _COUNT_FIELDS})
+    return with_display(milestone, counts=counts)
 
 
 class MilestoneList(ApiView):
@@ -174,7 +163,7 @@ class MilestoneList(ApiView):
         examples=[OpenApiExample("Milestones", value=MILESTONE_EXAMPLE, response_only=True)],
         tags=["milestones"],
     )
-    def get(self, request: Request, workload_id) -> Response:
+    def get(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id)
         query = self.query(MilestoneQuery)
         milestones = _milestones().filter(workload=workload).order_by(query["ordering"], "pk")
@@ -195,7 +184,7 @@ class MilestoneList(ApiView):
         ],
         tags=["milestones"],
     )
-    def post(self, request: Request, workload_id) -> Response:
+    def post(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
         serializer = MilestoneCreateIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -237,10 +226,9 @@ class MilestoneDetail(ApiView):
         ],
         tags=["milestones"],
     )
-    def get(self, request: Request, milestone_id) -> Response:
-        milestone = _milestone_for(request.user, milestone_id, _milestones().defer(None))
-        milestone = _with_counts(milestone)
-        milestone.verified = milestone_verify(milestone)
+    def get(self, request: ApiRequest, milestone_id) -> Response:
+        milestone = get_milestone_for_user(request.user, milestone_id, queryset=_milestones().defer(None))
+        milestone = with_display(_with_counts(milestone), verified=milestone_verify(milestone))
         return Response(MilestoneDetailOut(milestone).data)
 
 
@@ -256,8 +244,8 @@ class MilestoneCompare(ApiView):
         examples=[OpenApiExample("Comparison", value=COMPARISON_EXAMPLE, response_only=True)],
         tags=["milestones"],
     )
-    def get(self, request: Request, milestone_id) -> Response:
-        milestone = _milestone_for(request.user, milestone_id, Milestone.objects.all())
+    def get(self, request: ApiRequest, milestone_id) -> Response:
+        milestone = get_milestone_for_user(request.user, milestone_id)
         target = self.query(CompareQuery)["to"]
         if target == "now":
             review = Review.objects.select_related("lens_version", "workload").get(pk=milestone.review_id)

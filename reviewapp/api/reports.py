@@ -7,20 +7,18 @@ review may ask for its reports; a report shows nothing the review pages do not.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import get_report_job_for_user, get_review_for_user
 from ..lib.queue import QueueUnavailable
-from ..models import Milestone, ReportJob, User
+from ..models import Milestone, ReportJob
 from ..reports.jobs import content_type_of, jobs_of, report_request
 from . import examples as ex
-from .base import ApiView
+from .base import ApiRequest, ApiView
 from .schema import ErrorOut
 
 
@@ -82,13 +80,6 @@ BINARY_TYPES = [
 ]
 
 
-def _job_for(user: User, job_id) -> ReportJob:
-    try:
-        return get_report_job_for_user(user, job_id)
-    except Http404 as exc:
-        raise NotFound("No such report") from exc
-
-
 class ReportList(ApiView):
     @extend_schema(
         operation_id="reports_list",
@@ -97,7 +88,7 @@ class ReportList(ApiView):
         examples=[OpenApiExample("Reports", value=REPORT_EXAMPLE, response_only=True)],
         tags=["reports"],
     )
-    def get(self, request: Request, review_id) -> Response:
+    def get(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id)
         return self.paginated(jobs_of(review), ReportOut)
 
@@ -124,7 +115,7 @@ class ReportList(ApiView):
         ],
         tags=["reports"],
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id)
         serializer = ReportRequestIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -152,8 +143,8 @@ class ReportDetail(ApiView):
         examples=[OpenApiExample("Report", value=REPORT_EXAMPLE, response_only=True)],
         tags=["reports"],
     )
-    def get(self, request: Request, job_id) -> Response:
-        return Response(ReportOut(_job_for(request.user, job_id)).data)
+    def get(self, request: ApiRequest, job_id) -> Response:
+        return Response(ReportOut(get_report_job_for_user(request.user, job_id)).data)
 
 
 class ReportDownload(ApiView):
@@ -181,13 +172,13 @@ class ReportDownload(ApiView):
         ],
         tags=["reports"],
     )
-    def get(self, request: Request, job_id) -> HttpResponse:
-        job = _job_for(request.user, job_id)
+    def get(self, request: ApiRequest, job_id) -> HttpResponse:
+        job = get_report_job_for_user(request.user, job_id)
         if job.state != ReportJob.State.DONE:
             reason = job.error or f"The report is still {job.get_state_display().lower()}."
             return Response({"detail": reason}, status=status.HTTP_409_CONFLICT)
         content = ReportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
-        response = HttpResponse(bytes(content), content_type=content_type_of(job))
+        response = HttpResponse(bytes(content or b""), content_type=content_type_of(job))
         response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
         return response
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questionnaire.models import Lens
 from questionnaire.rating import Risk
 
 from ..access import Action, get_review_for_user, get_workload_for_user
+from ..lib.display import with_display
 from ..models import Review
 from ..risk import RiskCounts
 from ..selectors import review_summary
 from ..services import review_start
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 from .schema import RISK_CHOICES
 
 
@@ -31,7 +31,8 @@ class CountsOut(serializers.Serializer):
 
 class LensVersionRefOut(serializers.Serializer):
     number = serializers.IntegerField()
-    label = serializers.CharField()
+    # The output key "label" shadows DRF's Field.label attribute, for the type checker only.
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class ReviewOut(serializers.Serializer):
@@ -122,9 +123,8 @@ def _counts(review: Review) -> RiskCounts:
     return RiskCounts(**{risk.value.lower(): getattr(review, f"count_{risk.value.lower()}") for risk in Risk})
 
 
-def _review_data(review: Review) -> dict:
-    review.counts = _counts(review)
-    return review
+def _review_data(review: Review) -> Review:
+    return with_display(review, counts=_counts(review))
 
 
 class ReviewList(ApiView):
@@ -136,7 +136,7 @@ class ReviewList(ApiView):
         examples=[OpenApiExample("Reviews", value=REVIEW_EXAMPLE, response_only=True)],
         tags=["reviews"],
     )
-    def get(self, request: Request, workload_id) -> Response:
+    def get(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id)
         query = self.query(ReviewQuery)
         reviews = _counted(Review.objects.filter(workload=workload).select_related("lens", "lens_version"))
@@ -159,7 +159,7 @@ class ReviewList(ApiView):
         ],
         tags=["reviews"],
     )
-    def post(self, request: Request, workload_id) -> Response:
+    def post(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
         serializer = ReviewStartIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -181,11 +181,14 @@ class ReviewDetail(ApiView):
         examples=[OpenApiExample("Review", value=REVIEW_DETAIL_EXAMPLE, response_only=True)],
         tags=["reviews"],
     )
-    def get(self, request: Request, review_id) -> Response:
+    def get(self, request: ApiRequest, review_id) -> Response:
         review = get_review_for_user(request.user, review_id)
         summary = review_summary(review, with_missing=True)
-        review.counts = summary.counts
-        review.percent_done = summary.percent_done
-        review.areas = summary.areas
-        review.questions = summary.rows
+        with_display(
+            review,
+            counts=summary.counts,
+            percent_done=summary.percent_done,
+            areas=summary.areas,
+            questions=summary.rows,
+        )
         return Response(ReviewDetailOut(review).data)

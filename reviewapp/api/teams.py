@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import get_team_for_user, teams_visible_to
 from ..models import Membership, Role, Team
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 
 
 class TeamOut(serializers.Serializer):
@@ -64,7 +63,7 @@ class TeamList(ApiView):
         examples=[OpenApiExample("Teams", value=TEAM_EXAMPLE, response_only=True)],
         tags=["teams"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = self.query(TeamQuery)
         teams = _with_my_role(teams_visible_to(request.user), request.user).distinct()
         if query.get("q"):
@@ -87,7 +86,7 @@ class TeamDetail(ApiView):
         ],
         tags=["teams"],
     )
-    def get(self, request: Request, team_id) -> Response:
+    def get(self, request: ApiRequest, team_id) -> Response:
         get_team_for_user(request.user, team_id)
         team = (
             _with_my_role(Team.objects.filter(pk=team_id), request.user)

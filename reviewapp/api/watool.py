@@ -8,10 +8,10 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import Action, get_review_for_user
+from ..lib.display import with_display
 from ..models import Review
 from ..wellarchitected import (
     MILESTONE_NAME_MAX,
@@ -25,12 +25,12 @@ from ..wellarchitected import (
     wa_import,
     wa_link,
 )
-from .base import ApiView
+from .base import ApiRequest, ApiView
 from .schema import ErrorOut
 
 ARN_EXAMPLE = "arn:aws:wellarchitected:eu-west-1:111122223333:workload/0123456789abcdef0123456789abcdef"
 TAGS = ["well-architected tool"]
-ARN_FIELD = {
+ARN_FIELD: dict[str, Any] = {
     "required": False,
     "allow_blank": True,
     "default": "",
@@ -270,7 +270,7 @@ def _guarded(action: Callable[[], Response]) -> Response:
 class _WaToolView(ApiView):
     input_class: type[serializers.Serializer]
 
-    def review_and_input(self, request: Request, review_id: Any) -> tuple[Review, dict]:
+    def review_and_input(self, request: ApiRequest, review_id: Any) -> tuple[Review, dict]:
         review = get_review_for_user(request.user, review_id, Action.EDIT)
         serializer = self.input_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -311,14 +311,13 @@ class WaToolImport(_WaToolView):
         ],
         tags=TAGS,
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review, data = self.review_and_input(request, review_id)
 
         def run() -> Response:
             report = wa_import(review=review, actor=request.user, **data)
-            report.unmapped_choice_rows = [
-                {"question_id": question, "choice_id": choice} for question, choice in report.unmapped_choices
-            ]
+            rows = [{"question_id": q, "choice_id": choice} for q, choice in report.unmapped_choices]
+            with_display(report, unmapped_choice_rows=rows)
             return Response(ImportReportOut(report).data)
 
         return _guarded(run)
@@ -362,7 +361,7 @@ class WaToolExport(_WaToolView):
         ],
         tags=TAGS,
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review, data = self.review_and_input(request, review_id)
         common = {
             "review": review,
@@ -393,7 +392,7 @@ class WaToolLinkView(_WaToolView):
         examples=[OpenApiExample("By ARN", value={"workload": ARN_EXAMPLE}, request_only=True), LINK_EXAMPLE],
         tags=TAGS,
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review, data = self.review_and_input(request, review_id)
         return _guarded(
             lambda: Response(
@@ -433,7 +432,7 @@ class WaToolCreate(_WaToolView):
         ],
         tags=TAGS,
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review, data = self.review_and_input(request, review_id)
         return _guarded(
             lambda: Response(
@@ -458,7 +457,7 @@ class WaToolUpgrade(_WaToolView):
         ],
         tags=TAGS,
     )
-    def post(self, request: Request, review_id) -> Response:
+    def post(self, request: ApiRequest, review_id) -> Response:
         review, data = self.review_and_input(request, review_id)
         return _guarded(
             lambda: Response(

@@ -7,18 +7,18 @@ import re
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
+
+from questionnaire.models import max_length
 
 from ..access import Action, get_workload_for_user, teams_visible_to, teams_writable_by, workloads_visible_to
 from ..models import Environment, Workload
 from ..services import workload_create, workload_set_archived, workload_update
 from . import examples as ex
-from .base import ApiView, ordering_field
+from .base import ApiRequest, ApiView, ordering_field
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
-_field = Workload._meta.get_field
 
 
 class WorkloadOut(serializers.Serializer):
@@ -44,15 +44,15 @@ class WorkloadOut(serializers.Serializer):
 class _WorkloadFields(serializers.Serializer):
     """The editable fields; the database limits are the serializer limits, so errors come before the save."""
 
-    name = serializers.CharField(max_length=_field("name").max_length)
-    description = serializers.CharField(max_length=_field("description").max_length)
+    name = serializers.CharField(max_length=max_length(Workload, "name"))
+    description = serializers.CharField(max_length=max_length(Workload, "description"))
     environment = serializers.ChoiceField(choices=Environment.choices)
-    review_owner = serializers.CharField(max_length=_field("review_owner").max_length)
+    review_owner = serializers.CharField(max_length=max_length(Workload, "review_owner"))
     aws_regions = serializers.ListField(
         child=serializers.CharField(max_length=32), required=False, max_length=40, help_text="e.g. eu-west-1"
     )
     other_locations = serializers.CharField(
-        max_length=_field("other_locations").max_length, required=False, allow_blank=True
+        max_length=max_length(Workload, "other_locations"), required=False, allow_blank=True
     )
     account_ids = serializers.ListField(
         child=serializers.CharField(max_length=12),
@@ -61,12 +61,12 @@ class _WorkloadFields(serializers.Serializer):
         help_text="12-digit AWS ids",
     )
     architecture_url = serializers.URLField(
-        max_length=_field("architecture_url").max_length, required=False, allow_blank=True
+        max_length=max_length(Workload, "architecture_url"), required=False, allow_blank=True
     )
     industry = serializers.CharField(
-        max_length=_field("industry").max_length, required=False, allow_blank=True
+        max_length=max_length(Workload, "industry"), required=False, allow_blank=True
     )
-    notes = serializers.CharField(max_length=_field("notes").max_length, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=max_length(Workload, "notes"), required=False, allow_blank=True)
     tags = serializers.DictField(
         child=serializers.CharField(max_length=256, allow_blank=True),
         required=False,
@@ -152,7 +152,7 @@ class WorkloadList(ApiView):
         examples=[OpenApiExample("Workloads", value=WORKLOAD_EXAMPLE, response_only=True)],
         tags=["workloads"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = self.query(WorkloadQuery)
         workloads = workloads_visible_to(request.user).select_related("team").distinct()
         if "team" in query:
@@ -178,7 +178,7 @@ class WorkloadList(ApiView):
         ],
         tags=["workloads"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         serializer = WorkloadCreateIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
@@ -200,7 +200,7 @@ class WorkloadDetail(ApiView):
         examples=[OpenApiExample("Workload", value=WORKLOAD_EXAMPLE, response_only=True)],
         tags=["workloads"],
     )
-    def get(self, request: Request, workload_id) -> Response:
+    def get(self, request: ApiRequest, workload_id) -> Response:
         return Response(WorkloadOut(get_workload_for_user(request.user, workload_id)).data)
 
     @extend_schema(
@@ -218,7 +218,7 @@ class WorkloadDetail(ApiView):
         ],
         tags=["workloads"],
     )
-    def patch(self, request: Request, workload_id) -> Response:
+    def patch(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
         serializer = WorkloadUpdateIn(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -238,7 +238,7 @@ class WorkloadArchive(ApiView):
         ],
         tags=["workloads"],
     )
-    def post(self, request: Request, workload_id) -> Response:
+    def post(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.ADMINISTER)
         serializer = ArchiveIn(data=request.data)
         serializer.is_valid(raise_exception=True)

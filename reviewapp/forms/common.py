@@ -35,3 +35,19 @@ def find_user(username: str) -> User | None:
 def owner_choices(members: list[User], empty: str) -> list[tuple[str, str]]:
     """Choices of a person picker: `empty` first, then each member by display name."""
     return [("", empty), *((str(user.pk), user.display_name()) for user in members)]
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's field `name`, which must be a ChoiceField: for setting its choices per request."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's field `name`, which must be a ModelChoiceField: for narrowing its queryset per request."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field")
+    return field

@@ -11,7 +11,7 @@ from questionnaire.rating import Risk
 from ..access import teams_visible_to, workloads_visible_to
 from ..models import WORK_LEFT, Environment, ImprovementItem, User
 from ..selectors.dashboard import NOT_REVIEWED, DashboardFilters
-from .common import owner_choices
+from .common import choice_field, owner_choices
 
 RISK_FILTER_CHOICES = [
     ("", "Any risk"),
@@ -38,8 +38,8 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, teams: list[tuple[Any, str]], owners: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "Any team"), *((str(pk), name) for pk, name in teams)]
-        self.fields["owner"].choices = owner_choices(owners, "Anyone")
+        choice_field(self, "team").choices = [("", "Any team"), *((str(pk), name) for pk, name in teams)]
+        choice_field(self, "owner").choices = owner_choices(owners, "Anyone")
 
     def clean_tag(self) -> str:
         tag = self.cleaned_data["tag"].strip()

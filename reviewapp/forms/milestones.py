@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ..models import Review
+from .common import choice_field
 
 
 class MilestoneForm(forms.Form):
@@ -21,7 +22,9 @@ class MilestoneForm(forms.Form):
     def __init__(self, *args: Any, reviews: list[Review], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reviews = {str(review.pk): review for review in reviews}
-        self.fields["review"].choices = [(key, str(review.lens)) for key, review in self.reviews.items()]
+        choice_field(self, "review").choices = [
+            (key, str(review.lens)) for key, review in self.reviews.items()
+        ]
 
     def clean_review(self) -> Review | None:
         value = self.cleaned_data["review"]

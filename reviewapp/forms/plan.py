@@ -13,7 +13,7 @@ from questionnaire.rating import Level
 from ..models import ImprovementItem, ItemStatus, User
 from ..selectors.plan import PlanFilters
 from ..services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH, acceptance_latest
-from .common import owner_choices
+from .common import choice_field, owner_choices
 
 LEVEL_CHOICES = [("", "Any level"), *((level.value, level.value.title()) for level in Level)]
 
@@ -33,7 +33,7 @@ class PlanFilterForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [
+        choice_field(self, "owner").choices = [
             ("", "Anyone"),
             ("none", "Nobody yet"),
             *((str(user.pk), user.display_name()) for user in members),
@@ -74,8 +74,8 @@ class ItemForm(forms.Form):
         # Keeping an accepted risk is possible here; starting one needs its justification (AcceptRiskForm).
         if item.status in (ItemStatus.RISK_ACCEPTED, ItemStatus.DONE):
             statuses.append(ItemStatus(item.status))
-        self.fields["status"].choices = [(status.value, status.label) for status in statuses]
-        self.fields["owner"].choices = owner_choices(members, "Nobody")
+        choice_field(self, "status").choices = [(status.value, status.label) for status in statuses]
+        choice_field(self, "owner").choices = owner_choices(members, "Nobody")
         prefix = f"item-{item.pk}"
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("id", f"{prefix}-{name}")
@@ -144,7 +144,7 @@ class BulkForm(forms.Form):
     def __init__(self, *args: Any, members: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members = {str(user.pk): user for user in members}
-        self.fields["owner"].choices = [
+        choice_field(self, "owner").choices = [
             (self.KEEP, "Leave as is"),
             (self.NOBODY, "Nobody (unassign)"),
             *((str(user.pk), user.display_name()) for user in members),
@@ -152,7 +152,8 @@ class BulkForm(forms.Form):
         self.fields["owner"].widget.attrs["id"] = "bulk-owner"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("due_date") and data.get("clear_due_date"):
             self.add_error("clear_due_date", "Either set a due date or remove it, not both.")
         return data

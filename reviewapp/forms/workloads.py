@@ -24,13 +24,16 @@ from ..lib.workload_fields import (
 )
 from ..models import Environment, Role, Team, User, Workload
 from ..services.workloads import WORKLOAD_FIELDS
-from .common import find_user
+from .common import choice_field, find_user, model_choice_field
 
 AT_LEAST_3 = "Use at least 3 characters (the Well-Architected Tool requires them too)."
 
 
 def _required(message: str, min_length: str = "") -> dict[str, str]:
     return {"required": message, **({"min_length": min_length} if min_length else {})}
+
+
+INDUSTRY_CHOICES = [("", "—"), *((name, name) for name in INDUSTRIES)]
 
 
 class WebLinkField(forms.URLField):
@@ -112,7 +115,7 @@ class WorkloadForm(forms.Form):
         label="Architecture diagram",
         help_text="A link to the diagram (http or https).",
     )
-    industry = forms.ChoiceField(choices=[("", "—"), *((name, name) for name in INDUSTRIES)], required=False)
+    industry = forms.ChoiceField(choices=INDUSTRY_CHOICES, required=False)
     notes = forms.CharField(
         max_length=2084,
         required=False,
@@ -138,7 +141,7 @@ class WorkloadForm(forms.Form):
             del self.fields["team"]
         else:
             teams = teams_writable_by(user).order_by("name")
-            self.fields["team"].queryset = teams
+            model_choice_field(self, "team").queryset = teams
             if "team" not in self.initial:
                 only = list(teams[:2])
                 if len(only) == 1:
@@ -146,7 +149,7 @@ class WorkloadForm(forms.Form):
         # Keep an industry stored before the list changed (or set through the API) selectable, not lost.
         current = self.initial.get("industry") or ""
         if current and current not in INDUSTRIES:
-            self.fields["industry"].choices = [*self.fields["industry"].choices, (current, current)]
+            choice_field(self, "industry").choices = [*INDUSTRY_CHOICES, (current, current)]
 
     @staticmethod
     def initial_for(workload: Workload) -> dict[str, Any]:
@@ -171,7 +174,8 @@ class WorkloadForm(forms.Form):
         return parse_tags(self.cleaned_data["tags"])
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         regions_ok = "aws_regions" not in self.errors and "other_locations" not in self.errors
         if regions_ok and not cleaned.get("aws_regions") and not cleaned.get("other_locations"):
             self.add_error("aws_regions", "Choose at least one AWS Region or enter another location.")
@@ -219,7 +223,7 @@ class WorkloadFilterForm(forms.Form):
 
     def __init__(self, *args: Any, teams: list[tuple[Any, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "All"), *((str(pk), name) for pk, name in teams)]
+        choice_field(self, "team").choices = [("", "All"), *((str(pk), name) for pk, name in teams)]
 
     def filters(self) -> dict[str, Any]:
         """The valid filters only: a bad value in one does not throw away the others."""

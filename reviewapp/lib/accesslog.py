@@ -40,7 +40,7 @@ class AccessLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": user.pk if loaded and user.is_authenticated else None,
+                "user_id": user.pk if user is not None and loaded and user.is_authenticated else None,
             },
         )
         return response

@@ -25,6 +25,8 @@ _down_until: dict[str, float] = {}
 
 
 class ResilientRedisCache(RedisCache):
+    _servers: list[str]  # set by RedisCache.__init__ from LOCATION
+
     def _location(self) -> str:
         return ",".join(self._servers)
 
@@ -103,5 +105,5 @@ class ResilientRedisCache(RedisCache):
             "delete_many", lambda: None, lambda: super(ResilientRedisCache, self).delete_many(keys, version)
         )
 
-    def clear(self) -> bool:
-        return self._call("clear", lambda: False, lambda: super(ResilientRedisCache, self).clear())
+    def clear(self) -> None:
+        self._call("clear", lambda: None, lambda: super(ResilientRedisCache, self).clear())

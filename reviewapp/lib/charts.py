@@ -142,7 +142,7 @@ def risk_trend_svg(points: Sequence[tuple[str, int, int]], *, width: int = 720, 
         )
         legend_x += 110
     for series_index, (key, name, colour) in enumerate(SERIES):
-        values = [point[1 + series_index] for point in points]
+        values = [(high, medium)[series_index] for _, high, medium in points]
         if count > 1:
             coords = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v in enumerate(values))
             parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"/>')

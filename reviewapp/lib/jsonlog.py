@@ -157,9 +157,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", ""),
         }
-        if getattr(record, "task_id", ""):
-            doc["task_id"] = record.task_id
-            doc["task_name"] = record.task_name
+        task_id = getattr(record, "task_id", "")
+        if task_id:
+            doc["task_id"] = task_id
+            doc["task_name"] = getattr(record, "task_name", "")
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES and not key.startswith("_") and key not in doc:
                 doc[key] = _extra_value(key, value)

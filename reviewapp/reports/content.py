@@ -37,7 +37,7 @@ MAX_QUESTIONS = 1000
 MAX_ITEMS = 5000
 MAX_RUNS = 25
 
-RISK_LABELS = {
+RISK_LABELS: dict[str, str] = {
     Risk.HIGH: "High risk",
     Risk.MEDIUM: "Medium risk",
     Risk.NONE: "No risk",
@@ -288,7 +288,7 @@ def _runs(workload_id: Any, as_of: datetime) -> list[RunLine]:
             finished_at=run.finished_at,
             state=run.get_state_display(),
             trigger=run.get_trigger_display(),
-            started_by=run.started_by.display_name() if run.started_by_id else "Schedule",
+            started_by=run.started_by.display_name() if run.started_by else "Schedule",
             done_tasks=run.done_tasks,
             total_tasks=run.total_tasks,
             passed=counts.get(run.pk, {}).get("PASS", 0),
@@ -352,7 +352,7 @@ def _areas(sections: list[QuestionSection]) -> list[tuple[str, dict[str, int]]]:
     by_area: dict[str, list[str]] = {}
     for section in sections:
         by_area.setdefault(section.area, []).append(section.risk)
-    return [(area, RiskCounts.of(risks).as_dict()) for area, risks in by_area.items()]
+    return [(area, RiskCounts.of(Risk(risk) for risk in risks).as_dict()) for area, risks in by_area.items()]
 
 
 # --- Improvement plan ---------------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def _plan_now(review: Review) -> list[PlanLine]:
                 question_code=row.question_code,
                 question_risk=row.question_risk,
                 status=item.status,
-                owner=item.owner.display_name() if item.owner_id else "",
+                owner=item.owner.display_name() if item.owner else "",
                 due_date=item.due_date,
                 overdue=row.overdue,
                 ticket_url=item.ticket_url,
@@ -381,7 +381,7 @@ def _plan_now(review: Review) -> list[PlanLine]:
                 improvement=row.improvement,
                 accepted_until=item.acceptance_expires_on,
                 justification=item.acceptance_justification,
-                accepted_by=item.accepted_by.display_name() if item.accepted_by_id else "",
+                accepted_by=item.accepted_by.display_name() if item.accepted_by else "",
             )
         )
     return lines
@@ -509,7 +509,7 @@ def build_report(review: Review, *, milestone: Milestone | None = None, kind: st
         content.milestone_name = milestone.name
         content.milestone_sha256 = milestone.sha256
         content.milestone_verified = milestone_verify(milestone)
-        content.milestone_created_by = milestone.created_by.display_name() if milestone.created_by_id else ""
+        content.milestone_created_by = milestone.created_by.display_name() if milestone.created_by else ""
     return content
 
 

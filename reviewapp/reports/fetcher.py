@@ -122,16 +122,16 @@ class StaticOnlyFetcher(URLFetcher):
             if not url.startswith(STATIC_PREFIX):
                 raise FetchRefused(f"only the report's own static files may be loaded, not {url[:200]!r}")
             path = static_path(url)
-            media_type = ALLOWED_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+            guessed = ALLOWED_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
             body = path.read_bytes()  # size checked by static_path
-            return URLFetcherResponse(url, body, {"Content-Type": media_type or "application/octet-stream"})
+            return URLFetcherResponse(url, body, {"Content-Type": guessed or "application/octet-stream"})
         except FetchRefused:
             self.refused.append(url)
             logger.warning("report render refused to load %s", url[:200])
             raise
 
     # The parent's `open` would bypass `fetch` for Request objects; route everything through the checks.
-    def open(self, url, data=None, timeout=None):  # type: ignore[override]
+    def open(self, url, data=None, timeout=None):
         return self.fetch(getattr(url, "full_url", url))
 
 

@@ -312,8 +312,8 @@ class _Reader:
     def answers(self, data: dict, version: LensVersion) -> list[AnswerIn]:
         questions = {question.code: question for question in Question.objects.filter(lens_version=version)}
         practices: dict[int, list[str]] = {}
-        for question in questions.values():
-            practices[question.pk] = []
+        for known in questions.values():
+            practices[known.pk] = []
         for question_id, code in (
             Question.objects.filter(lens_version=version)
             .values_list("pk", "best_practices__code")
@@ -326,7 +326,7 @@ class _Reader:
         for path, entry in self.entries(data, "answers", "$", MAX_ANSWERS):
             self.keys(entry, path, ANSWER_KEYS, required=("question",))
             code = self.text(entry, "question", path, max_length=64, nullable=False)
-            question = questions.get(code)
+            question: Question | None = questions.get(code)
             if code and question is None:
                 self.add(
                     f"{path}.question",
@@ -422,12 +422,13 @@ class _Reader:
                 self.add(f"{path}.bp_code", f"{code!r} is listed twice (first at {seen[code]})")
             elif code:
                 seen[code] = path
-            status = entry.get("status")
-            if status not in ItemStatus.values:
+            raw_status = entry.get("status")
+            if raw_status not in ItemStatus.values:
                 self.add(
                     f"{path}.status",
-                    f"{_show(status)} is not a status; use one of {_choices(tuple(ItemStatus))}",
+                    f"{_show(raw_status)} is not a status; use one of {_choices(tuple(ItemStatus))}",
                 )
+            status = str(raw_status)
             self.flag(entry, "on_plan", path, True)
             owner = self.text(entry, "owner", path, max_length=150)
             ticket_url = self.text(entry, "ticket_url", path, max_length=TICKET_URL_MAX_LENGTH).strip()

@@ -126,7 +126,7 @@ def _problems(exc: ValidationError, path: str, fields: dict[str, str] | None = N
     """A service's ValidationError as problems at `path` (field errors at `path.<field>`)."""
     if not hasattr(exc, "error_dict"):
         return [Problem(path, message) for message in exc.messages]
-    problems = []
+    problems: list[Problem] = []
     for key, messages in exc.message_dict.items():
         where = path if key == NON_FIELD_ERRORS else f"{path}.{(fields or {}).get(key, key)}"
         problems.extend(Problem(where, message) for message in messages)

@@ -49,7 +49,7 @@ def plan_table(rows: Sequence[PlanRow]) -> list[list[Any]]:
             row.bp_title,
             row.level,
             ItemStatus(row.item.status).label,
-            row.item.owner.get_username() if row.item.owner_id else "",
+            row.item.owner.get_username() if row.item.owner else "",
             row.item.due_date,
             "yes" if row.overdue else "",
             row.item.ticket_url,

@@ -3,7 +3,7 @@ whatever the number of rows, and tests pin the counts. Selectors never write and
 
 from __future__ import annotations
 
-from .audit import audit_events_visible_to, audit_scope, filter_audit_events, workload_names
+from .audit import filter_audit_events, workload_names
 from .dashboard import (
     NOT_REVIEWED,
     DashboardFilters,
@@ -59,8 +59,6 @@ __all__ = [
     "RISK_RANK",
     "ReviewSummary",
     "TrendPoint",
-    "audit_events_visible_to",
-    "audit_scope",
     "dashboard_rows",
     "dashboard_totals",
     "dashboard_workloads",

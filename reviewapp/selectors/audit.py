@@ -1,4 +1,5 @@
-"""Reads of the audit trail: who may see which entries, and the filters of the audit page and export."""
+"""Reads of the audit trail: the filters of the audit page and export (who may see which entries is
+access.audit_events_visible_to)."""
 
 from __future__ import annotations
 
@@ -10,29 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..access import workloads_visible_to
-from ..models import AuditEvent, Role, User, Workload
-
-
-def audit_scope(user: User) -> str | None:
-    """ "all" for security leads and administrators, "owned" for team owners, None for everyone else."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.reads_everything:
-        return "all"
-    if user.memberships.filter(role=Role.OWNER).exists():
-        return "owned"
-    return None
-
-
-def audit_events_visible_to(user: User, scope: str | None = None) -> QuerySet[AuditEvent]:
-    """Leads and admins: every entry. Team owners: entries about their teams' workloads. Others: none."""
-    scope = scope if scope is not None else audit_scope(user)
-    if scope == "all":
-        return AuditEvent.objects.all()
-    if scope == "owned":
-        owned = Workload.objects.filter(team__memberships__user=user, team__memberships__role=Role.OWNER)
-        return AuditEvent.objects.filter(workload_id__in=owned.values("id"))
-    return AuditEvent.objects.none()
+from ..models import AuditEvent, User
 
 
 def _day_start(day: date) -> datetime:

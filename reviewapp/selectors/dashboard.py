@@ -98,7 +98,10 @@ def dashboard_workloads(user: User, filters: DashboardFilters) -> QuerySet[Workl
         workloads = workloads.filter(
             Exists(
                 ImprovementItem.objects.filter(
-                    workload_id=OuterRef("pk"), owner_id=filters.owner, is_active=True, status__in=WORK_LEFT
+                    workload_id=OuterRef("pk"),
+                    owner_id=int(filters.owner),
+                    is_active=True,
+                    status__in=WORK_LEFT,
                 )
             )
         )

@@ -64,19 +64,19 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
     """
     today = today or timezone.localdate()
     review = Review.objects.filter(workload_id=OuterRef("workload_id"), lens_id=OuterRef("lens_id"))
-    items = list(
+    annotated = list(
         items.select_related("owner", "accepted_by", "workload__team", "jira_link__connection").annotate(
             review_pk=Subquery(review.values("pk")[:1]),
             version_pk=Subquery(review.values("lens_version_id")[:1]),
         )
     )
-    if not items:
+    if not annotated:
         return []
     practices = {
         (bp["question__lens_version_id"], bp["code"]): bp
         for bp in BestPractice.objects.filter(
-            question__lens_version_id__in={item.version_pk for item in items if item.version_pk},
-            code__in={item.bp_code for item in items},
+            question__lens_version_id__in={item.version_pk for item in annotated if item.version_pk},
+            code__in={item.bp_code for item in annotated},
         ).values(
             "code",
             "title",
@@ -94,12 +94,12 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
     risks = {
         (answer["review_id"], answer["question_id"]): answer["risk"]
         for answer in Answer.objects.filter(
-            review_id__in={item.review_pk for item in items if item.review_pk},
+            review_id__in={item.review_pk for item in annotated if item.review_pk},
             question_id__in={bp["question_id"] for bp in practices.values()},
         ).values("review_id", "question_id", "risk")
     }
     rows = []
-    for item in items:
+    for item in annotated:
         bp = practices.get((item.version_pk, item.bp_code))
         if bp is None:
             rows.append(
@@ -170,7 +170,7 @@ def _filtered_rows(items: QuerySet[ImprovementItem], filters: PlanFilters) -> li
     if filters.owner == "none":
         items = items.filter(owner__isnull=True)
     elif filters.owner:
-        items = items.filter(owner_id=filters.owner)
+        items = items.filter(owner_id=int(filters.owner))
     rows = plan_rows(items)
     if filters.level:
         rows = [row for row in rows if row.level == filters.level]

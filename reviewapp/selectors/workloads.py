@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -27,8 +28,8 @@ from django.db.models.functions import Cast, Coalesce
 
 from questionnaire.rating import Risk
 
-from ..access import teams_visible_to, workloads_visible_to
-from ..models import Membership, Review, Team, User, Workload
+from ..access import teams_visible_to, teams_writable_by, workloads_visible_to
+from ..models import Membership, Review, Role, Team, User, Workload
 
 # The headline order of risk.worst(): HIGH > MEDIUM > NONE > UNANSWERED > NOT_APPLICABLE.
 RISK_RANK = {Risk.HIGH: 4, Risk.MEDIUM: 3, Risk.NONE: 2, Risk.UNANSWERED: 1, Risk.NOT_APPLICABLE: 0}
@@ -118,7 +119,8 @@ def workload_rows(user: User, filters: dict[str, Any]) -> QuerySet[Workload]:
         workloads = search_workloads(workloads, filters["q"])
     workloads = with_review_summary(workloads)
     if filters.get("risk"):
-        workloads = workloads.filter(worst_risk=filters["risk"])
+        # worst_risk is an annotation of with_review_summary (a Q, as the type checker cannot see annotations).
+        workloads = workloads.filter(Q(worst_risk=filters["risk"]))
     return workloads.order_by(*ORDERINGS.get(filters.get("sort") or "name", ORDERINGS["name"]))
 
 
@@ -141,20 +143,29 @@ def _count_of(queryset: QuerySet) -> Coalesce:
 
 def team_rows(user: User) -> QuerySet[Team]:
     """Teams `user` may see, with member and workload counts and the user's own role in each."""
-    return teams_visible_to(user).annotate(
-        member_count=_count_of(Membership.objects.filter(team=OuterRef("pk"))),
-        workload_count=_count_of(Workload.objects.filter(team=OuterRef("pk"), is_archived=False)),
-        my_role=Subquery(Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]),
+    return (
+        teams_visible_to(user)
+        .annotate(
+            member_count=_count_of(Membership.objects.filter(team=OuterRef("pk"))),
+            workload_count=_count_of(Workload.objects.filter(team=OuterRef("pk"), is_archived=False)),
+            my_role=Subquery(Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]),
+        )
+        .annotate(
+            my_role_label=Case(
+                *(When(my_role=role, then=Value(str(label))) for role, label in Role.choices),
+                default=Value(""),
+                output_field=CharField(),
+            )
+        )
     )
 
 
-def team_choices(user: User) -> list[tuple[Any, str, str | None]]:
-    """(id, name, the user's role) of every team the user may see: one query for filters and create rights."""
+def team_choices(user: User) -> list[tuple[Any, str, bool]]:
+    """(id, name, whether the user may create workloads in it) of every team the user may see: one query for
+    the filters and the "New workload" button."""
     return list(
         teams_visible_to(user)
-        .annotate(
-            my_role=Subquery(Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1])
-        )
+        .annotate(writable=Exists(teams_writable_by(user).filter(pk=OuterRef("pk"))))
         .order_by("name")
-        .values_list("pk", "name", "my_role")
+        .values_list("pk", "name", "writable")
     )

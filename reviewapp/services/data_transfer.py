@@ -131,7 +131,11 @@ def data_export(*, actor_label: str = "manage.py export_data") -> dict[str, Any]
     with transaction.atomic():
         audit_record(actor=None, actor_label=actor_label, action="data.export", object_type="Installation")
         lenses, versions, questions = _catalogue_refs()
-        catalogue = {Lens: lenses, LensVersion: versions, Question: questions}
+        catalogue: dict[type[models.Model], dict[int, Any]] = {
+            Lens: lenses,
+            LensVersion: versions,
+            Question: questions,
+        }
         document: dict[str, Any] = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -139,7 +143,11 @@ def data_export(*, actor_label: str = "manage.py export_data") -> dict[str, Any]
         }
         for table in TABLES:
             fields = table.fields()
-            refs = {f.attname: catalogue[f.related_model] for f in fields if f.related_model in catalogue}
+            refs = {
+                f.attname: catalogue[f.related_model]
+                for f in fields
+                if isinstance(f.related_model, type) and f.related_model in catalogue
+            }
             rows = []
             for row in (
                 table.model._base_manager.order_by("pk").values(*(f.attname for f in fields)).iterator(2000)
@@ -234,7 +242,7 @@ def _build(table: Table, index: int, row: Any, catalogue: _Catalogue) -> models.
     values: dict[str, Any] = {}
     for field in fields:
         raw = row[field.attname]
-        if field.related_model in (Lens, LensVersion, Question):
+        if isinstance(field.related_model, type) and field.related_model in (Lens, LensVersion, Question):
             values[field.attname] = catalogue.resolve(field.related_model, raw)
             continue
         try:
@@ -244,7 +252,7 @@ def _build(table: Table, index: int, row: Any, catalogue: _Catalogue) -> models.
         except ValidationError as exc:
             raise ValidationError(f"{where}.{field.attname}: {'; '.join(exc.messages)}") from exc
     instance = table.model(**values)
-    if table.model is User:
+    if isinstance(instance, User):
         # Password hashes never leave the source: people set a new password (changepassword, password reset).
         instance.password = make_password(None)
     return instance

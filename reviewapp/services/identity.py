@@ -8,11 +8,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ..access import require_administrator
 from ..audit import audit_record
 from ..identity import crypto, totp
 from ..models import MfaDevice, RecoveryCode, User, UserSession
@@ -103,8 +104,7 @@ def recovery_codes_left(user: User) -> int:
 def mfa_reset(*, actor: User, user: User) -> None:
     """An administrator clears a user's authenticator and recovery codes (lost phone). The user must enrol
     again at their next sign-in if their role requires a second factor."""
-    if not actor.is_org_admin:
-        raise PermissionDenied("Only administrators can reset another person's sign-in codes.")
+    require_administrator(actor, "Only administrators can reset another person's sign-in codes.")
     had_device, _ = MfaDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     audit_record(

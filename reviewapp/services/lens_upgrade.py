@@ -66,7 +66,12 @@ class UpgradeReport:
 
 def _practices(version: LensVersion) -> dict[str, dict[str, str]]:
     return {
-        bp["code"]: bp
+        bp["code"]: {
+            "code": bp["code"],
+            "title": bp["title"],
+            "level": bp["level"],
+            "question__code": bp["question__code"],
+        }
         for bp in BestPractice.objects.filter(question__lens_version=version)
         .order_by("question__order", "order")
         .values("code", "title", "level", "question__code")

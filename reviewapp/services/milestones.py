@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from questionnaire.models import BestPractice, LensVersion
+from questionnaire.rating import Risk
 
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, Milestone, Review, User, Workload
@@ -47,7 +48,9 @@ def catalogue_practices(version: LensVersion) -> dict[int, list[dict[str, str]]]
         .order_by("question__order", "order")
         .values("question_id", "code", "title", "level")
     ):
-        practices.setdefault(bp.pop("question_id"), []).append(bp)
+        practices.setdefault(bp["question_id"], []).append(
+            {"code": bp["code"], "title": bp["title"], "level": bp["level"]}
+        )
     return practices
 
 
@@ -92,14 +95,14 @@ def snapshot_from_rows(
             "version": version.number,
             "label": version.label,
         },
-        "counts": RiskCounts.of(question["risk"] for question in questions).as_dict(),
+        "counts": RiskCounts.of(Risk(str(question["risk"])) for question in questions).as_dict(),
         "questions": questions,
         "items": [
             {
                 "bp_code": item.bp_code,
                 "status": str(item.status),
                 "is_active": item.is_active,
-                "owner": item.owner.get_username() if item.owner_id else None,
+                "owner": item.owner.get_username() if item.owner else None,
                 "due_date": item.due_date.isoformat() if item.due_date else None,
                 "ticket_url": item.ticket_url,
                 "notes": item.notes,
@@ -281,7 +284,7 @@ def compare_snapshots(before: dict[str, Any], after: dict[str, Any]) -> Comparis
         questions.append(
             QuestionChange(
                 code=code,
-                title=(b or a)["title"],
+                title=(b or a or {}).get("title", code),
                 risk_before=a["risk"] if a else None,
                 risk_after=b["risk"] if b else None,
                 adopted=[titles.get(c, PracticeRef(c, c)) for c in sorted(selected_after - selected_before)],

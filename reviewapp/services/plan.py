@@ -27,11 +27,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from ..access import user_sees_workload
 from ..audit import audit_record
 from ..models import WORK_LEFT, ImprovementItem, ItemStatus, Membership, ReminderLog, Review, User
 from ..selectors import plan_rows
@@ -58,7 +58,7 @@ def item_state(item: ImprovementItem) -> dict[str, Any]:
     """The tracked fields of an item, as the audit trail records them."""
     return {
         "status": item.status,
-        "owner": item.owner.get_username() if item.owner_id else None,
+        "owner": item.owner.get_username() if item.owner else None,
         "due_date": item.due_date.isoformat() if item.due_date else None,
         "ticket_url": item.ticket_url,
         "notes": item.notes,
@@ -66,7 +66,7 @@ def item_state(item: ImprovementItem) -> dict[str, Any]:
         "acceptance_expires_on": item.acceptance_expires_on.isoformat()
         if item.acceptance_expires_on
         else None,
-        "accepted_by": item.accepted_by.get_username() if item.accepted_by_id else None,
+        "accepted_by": item.accepted_by.get_username() if item.accepted_by else None,
     }
 
 
@@ -329,7 +329,6 @@ def reminder_items(today: date) -> dict[User, list[ReminderLine]]:
 
     Only workloads the owner may still see count: someone who left the team is not told about its weaknesses.
     """
-    member = Membership.objects.filter(team_id=OuterRef("workload__team_id"), user_id=OuterRef("owner_id"))
     items = (
         ImprovementItem.objects.filter(
             is_active=True,
@@ -340,21 +339,20 @@ def reminder_items(today: date) -> dict[User, list[ReminderLine]]:
             workload__is_archived=False,
         )
         .exclude(owner__email="")
-        .filter(
-            Exists(member)
-            | Q(owner__is_superuser=True)
-            | Q(owner__org_role__in=[User.OrgRole.SECURITY_LEAD, User.OrgRole.ADMIN])
-        )
+        .filter(user_sees_workload("owner", "workload"))
     )
     lines: dict[User, list[ReminderLine]] = {}
     for row in plan_rows(items, today=today):
-        lines.setdefault(row.item.owner, []).append(
+        owner, due = row.item.owner, row.item.due_date
+        if owner is None or due is None:
+            continue  # excluded by the query above; kept out for the type checker too
+        lines.setdefault(owner, []).append(
             ReminderLine(
                 workload=row.workload.name,
                 bp_code=row.item.bp_code,
                 title=row.bp_title,
-                due_date=row.item.due_date,
-                overdue=row.item.due_date < today,
+                due_date=due,
+                overdue=due < today,
             )
         )
     for owner_lines in lines.values():

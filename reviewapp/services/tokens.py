@@ -17,11 +17,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from questionnaire.models import max_length
+
 from ..audit import audit_record
 from ..models import ApiToken, User
 
 PREFIX_LENGTH = 8
-NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
+NAME_MAX_LENGTH = max_length(ApiToken, "name")
 # Enough for a handful of pipelines per person; whoever needs more should revoke the ones no longer used.
 MAX_ACTIVE_TOKENS_PER_USER = 50
 

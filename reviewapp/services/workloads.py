@@ -7,9 +7,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from questionnaire.models import max_length
+
 from ..audit import audit_record
 from ..lib.workload_fields import workload_field_problems
-from ..models import Membership, Role, Team, User, Workload
+from ..models import Membership, Role, Team, User, Workload, is_owner_role
 
 WORKLOAD_FIELDS = (
     "name",
@@ -45,7 +47,7 @@ def _check(workload: Workload) -> None:
     errors = workload_field_problems({field: getattr(workload, field) for field in WORKLOAD_FIELDS})
     # Django enforces a TextField's max_length only in forms; the API and scripts come through here.
     for field in ("description", "notes"):
-        limit, value = Workload._meta.get_field(field).max_length, getattr(workload, field) or ""
+        limit, value = max_length(Workload, field), getattr(workload, field) or ""
         if len(value) > limit:
             errors[field] = [f"Ensure this value has at most {limit} characters (it has {len(value)})."]
     try:
@@ -141,12 +143,12 @@ def team_create(*, name: str, actor: User, description: str = "", owner: User | 
     name, description = name.strip(), description.strip()
     if not name:
         raise ValidationError({"name": ["A team needs a name."]})
-    name_max = Team._meta.get_field("name").max_length
+    name_max = max_length(Team, "name")
     if len(name) > name_max:
         raise ValidationError(
             {"name": [f"A team name is at most {name_max} characters (you have {len(name)})."]}
         )
-    description_max = Team._meta.get_field("description").max_length
+    description_max = max_length(Team, "description")
     if len(description) > description_max:
         message = f"A description is at most {description_max:,} characters (you have {len(description):,})."
         raise ValidationError({"description": [message]})
@@ -170,7 +172,7 @@ def membership_set(*, team: Team, user: User, role: str, actor: User) -> Members
         raise ValidationError({"role": [f"{role!r} is not a team role."]})
     membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
     before = {"role": membership.role} if membership else None
-    if membership is not None and membership.role == Role.OWNER and role != Role.OWNER:
+    if membership is not None and membership.is_owner and not is_owner_role(role):
         _keep_an_owner(team, leaving=membership)
     if membership is None:
         try:
@@ -199,7 +201,7 @@ def membership_set(*, team: Team, user: User, role: str, actor: User) -> Members
 
 def _keep_an_owner(team: Team, leaving: Membership) -> None:
     # Lock the team's owners so two owners demoting each other at once cannot leave the team with none.
-    owners = Membership.objects.select_for_update().filter(team=team, role=Role.OWNER).exclude(pk=leaving.pk)
+    owners = Membership.objects.select_for_update().filter(team=team).owners().exclude(pk=leaving.pk)
     if not list(owners.values_list("pk", flat=True)):
         raise ValidationError(
             {"role": [f"{team.name} must keep at least one owner: make someone else an owner first."]}
@@ -208,7 +210,7 @@ def _keep_an_owner(team: Team, leaving: Membership) -> None:
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User) -> None:
-    if membership.role == Role.OWNER:
+    if membership.is_owner:
         _keep_an_owner(membership.team, leaving=membership)
     audit_record(
         actor=actor,

@@ -7,41 +7,44 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..models import MfaDevice, Role
+from ..access import may_see_audit
+from ..lib.display import with_display
+from ..models import MfaDevice
 from ..services.identity import (
     mfa_required_for,
     session_rekey,
     sessions_revoke_others,
     user_password_change,
 )
+from . import AuthenticatedRequest
 
 
 @require_GET
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     current = request.session.session_key
     sessions = list(user.tracked_sessions.all()[:50])
     for session in sessions:
-        session.is_current = session.session_key == current
+        with_display(session, is_current=session.session_key == current)
     context = {
         "device": MfaDevice.objects.filter(user=user).first(),
         "codes_left": user.recovery_codes.filter(used_at__isnull=True).count(),
         "mfa_required": mfa_required_for(user),
         "sessions": sessions,
-        "other_sessions": sum(1 for session in sessions if not session.is_current),
-        "sees_audit": user.reads_everything or user.memberships.filter(role=Role.OWNER).exists(),
+        "other_sessions": sum(1 for session in sessions if session.session_key != current),
+        "sees_audit": may_see_audit(user),
         "session_hours": round(settings.SESSION_COOKIE_AGE / 3600, 1),
     }
     return render(request, "accounts/account.html", context)
 
 
 @require_POST
-def sessions_revoke(request: HttpRequest) -> HttpResponse:
+def sessions_revoke(request: AuthenticatedRequest) -> HttpResponse:
     ended = sessions_revoke_others(user=request.user, keep_session_key=request.session.session_key)
     if ended:
         messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
@@ -52,7 +55,7 @@ def sessions_revoke(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         old_key = request.session.session_key

@@ -11,18 +11,21 @@ import json
 from collections.abc import Iterator
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ..access import AuditScope, audit_events_visible_to, audit_workloads, get_audit_scope_for_user
 from ..audit import audit_record
 from ..lib.csvcells import safe_cell
-from ..models import AuditEvent, User, Workload
-from ..selectors import audit_events_visible_to, audit_scope, filter_audit_events, workload_names
+from ..lib.display import with_display
+from ..models import AuditEvent, User
+from ..selectors import filter_audit_events, workload_names
+from . import AuthenticatedRequest
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = (
@@ -55,32 +58,24 @@ class AuditFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, user: User, scope: str, **kwargs) -> None:
+    def __init__(self, *args, user: User, scope: AuditScope, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        workloads = Workload.objects.order_by("name")
-        if scope != "all":
-            workloads = workloads.filter(team__memberships__user=user, team__memberships__role="OWNER")
+        workloads = audit_workloads(user, scope).order_by("name")
         choices = [("", "Any workload")] + [
             (str(pk), name) for pk, name in workloads.values_list("id", "name")
         ]
         self.fields["workload"].widget.choices = choices
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "The end date is before the start date.")
         return data
 
 
-def _scope_or_403(user: User) -> str:
-    scope = audit_scope(user)
-    if scope is None:
-        raise PermissionDenied("The audit trail is open to security leads, administrators and team owners.")
-    return scope
-
-
-def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, object, str]:
-    scope = _scope_or_403(request.user)
+def _filtered(request: AuthenticatedRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent], AuditScope]:
+    scope = get_audit_scope_for_user(request.user)
     form = AuditFilterForm(request.GET or None, user=request.user, scope=scope)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     events = filter_audit_events(audit_events_visible_to(request.user, scope), filters)
@@ -88,17 +83,18 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, object, str]:
 
 
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     form, events, scope = _filtered(request)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     names = workload_names(request.user, {event.workload_id for event in page if event.workload_id})
     for event in page:
-        event.workload_name = names.get(event.workload_id, "")
-        event.before_json = (
-            json.dumps(event.before, indent=1, sort_keys=True) if event.before is not None else ""
-        )
-        event.after_json = (
-            json.dumps(event.after, indent=1, sort_keys=True) if event.after is not None else ""
+        with_display(
+            event,
+            workload_name=names.get(event.workload_id, "") if event.workload_id else "",
+            before_json=json.dumps(event.before, indent=1, sort_keys=True)
+            if event.before is not None
+            else "",
+            after_json=json.dumps(event.after, indent=1, sort_keys=True) if event.after is not None else "",
         )
     # The export links carry the same filters as the page.
     query = request.GET.copy()
@@ -156,11 +152,12 @@ def _json_chunks(events) -> Iterator[str]:
 
 
 @require_GET
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     form, events, scope = _filtered(request)
     if form.errors:
         return HttpResponse(
-            "Fix the filters first: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            "Fix the filters first: "
+            + "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
             status=400,
             content_type="text/plain; charset=utf-8",
         )

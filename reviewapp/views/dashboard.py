@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -15,17 +15,18 @@ from django.views.decorators.http import require_GET
 from ..forms import DashboardFilterForm, dashboard_filter_form
 from ..models import SavedFilter
 from ..selectors import dashboard_rows, dashboard_totals, my_items, workload_plan_rows
+from . import AuthenticatedRequest
 from .plan.exports import FORMATS, export_response
 
 DASHBOARD_PAGE_SIZE = 100
 
 
-def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+def _filter_form(request: AuthenticatedRequest) -> DashboardFilterForm:
     return dashboard_filter_form(request.user, request.GET or None)
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     form = _filter_form(request)
     rows = dashboard_rows(request.user, form.filters())
     # Totals cover every visible workload; only the table is paged, since rendering rows is what costs.
@@ -49,14 +50,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _without_page(request: HttpRequest) -> str:
+def _without_page(request: AuthenticatedRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
 @require_GET
-def my_items_page(request: HttpRequest) -> HttpResponse:
+def my_items_page(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = my_items(request.user, today=today)
     return render(
@@ -71,7 +72,7 @@ def my_items_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def plan_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     """The improvement plans of the workloads the dashboard shows with the same filters, in one file."""
     if fmt not in FORMATS:
         raise Http404("Exports are available as .csv or .xlsx")

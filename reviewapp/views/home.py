@@ -1,6 +1,8 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 
+from . import AuthenticatedRequest
 
-def home(request: HttpRequest) -> HttpResponse:
+
+def home(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("workload_list")

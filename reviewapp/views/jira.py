@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -95,10 +95,7 @@ def _back(item: ImprovementItem) -> HttpResponse:
 
 
 def _item(request: HttpRequest, workload_id: UUID, item_id: UUID, action: Action) -> ImprovementItem:
-    item = get_item_for_user(request.user, item_id, action)
-    if item.workload_id != workload_id:
-        raise Http404("No such improvement item")
-    return item
+    return get_item_for_user(request.user, item_id, action, workload_id=workload_id)
 
 
 def _run(request: HttpRequest, call, success: str) -> None:  # noqa: ANN001

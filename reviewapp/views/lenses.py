@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
@@ -28,6 +28,7 @@ from ..services.lenses import (
     lens_upload_hold,
     lens_upload_release,
 )
+from . import AuthenticatedRequest
 
 # A lens is at most 500,000 characters; UTF-8 needs at most four bytes for each.
 MAX_UPLOAD_BYTES = MAX_FILE_CHARS * 4
@@ -73,14 +74,14 @@ def _lenses():
     )
 
 
-def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
+def _page(request: AuthenticatedRequest, status: int = 200, **context) -> HttpResponse:
     context.setdefault("form", LensUploadForm())
     context["lenses"] = _lenses()
     context["hold_minutes"] = UPLOAD_HOLD_SECONDS // 60
     return render(request, "lenses/import.html", context, status=status)
 
 
-def _preview(request: HttpRequest) -> HttpResponse:
+def _preview(request: AuthenticatedRequest) -> HttpResponse:
     form = LensUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, 400, form=form)
@@ -106,7 +107,7 @@ def _preview(request: HttpRequest) -> HttpResponse:
     return _page(request, form=form, preview=preview, confirm=confirm)
 
 
-def _confirm(request: HttpRequest) -> HttpResponse:
+def _confirm(request: AuthenticatedRequest) -> HttpResponse:
     confirm = LensConfirmForm(request.POST)
     if not confirm.is_valid():
         return _page(request, 400, problems=["The confirmation was incomplete; upload the file again."])
@@ -147,7 +148,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def lens_import_page(request: HttpRequest) -> HttpResponse:
+def lens_import_page(request: AuthenticatedRequest) -> HttpResponse:
     if not may_manage_catalogue(request.user):
         raise PermissionDenied("Only organisation administrators may import lenses.")
     if request.method == "GET":

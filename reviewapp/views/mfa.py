@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..access import require_administrator
 from ..identity import crypto, totp
+from ..lib.display import with_display
 from ..models import MfaDevice, User
 from ..services.identity import mfa_enrol, mfa_recovery_codes_regenerate, mfa_required_for, mfa_reset
+from . import AuthenticatedRequest
 from .signin import safe_next_url
 
 # The session key under which the seed being set up waits (encrypted).
@@ -32,7 +37,13 @@ class EnrolForm(forms.Form):
     )
 
 
-def _pending_secret(request: HttpRequest, *, create: bool) -> str | None:
+@overload
+def _pending_secret(request: AuthenticatedRequest, *, create: Literal[True]) -> str: ...
+@overload
+def _pending_secret(request: AuthenticatedRequest, *, create: Literal[False]) -> str | None: ...
+
+
+def _pending_secret(request: AuthenticatedRequest, *, create: bool) -> str | None:
     """The seed being set up, kept encrypted in the session until the user proves their app has it."""
     stored = request.session.get(ENROL_SESSION_KEY)
     if stored:
@@ -47,7 +58,7 @@ def _pending_secret(request: HttpRequest, *, create: bool) -> str | None:
     return secret
 
 
-def _enrol_context(request: HttpRequest, secret: str, form: EnrolForm) -> dict:
+def _enrol_context(request: AuthenticatedRequest, secret: str, form: EnrolForm) -> dict:
     uri = totp.provisioning_uri(secret, request.user.get_username(), settings.MFA_ISSUER)
     return {
         "form": form,
@@ -60,7 +71,7 @@ def _enrol_context(request: HttpRequest, secret: str, form: EnrolForm) -> dict:
 
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
-def mfa_enrol_view(request: HttpRequest) -> HttpResponse:
+def mfa_enrol_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     device = MfaDevice.objects.filter(user=user).first()
     replacing = request.GET.get("replace") == "1" or request.POST.get("replace") == "1"
@@ -80,14 +91,14 @@ def mfa_enrol_view(request: HttpRequest) -> HttpResponse:
             _enrol_context(request, secret, EnrolForm()) | {"replacing": replacing},
         )
 
-    secret = _pending_secret(request, create=False)
-    if secret is None:
+    pending = _pending_secret(request, create=False)
+    if pending is None:
         messages.error(request, "That set-up page had expired. Scan the new code below.")
         return redirect("mfa_enrol")
     form = EnrolForm(request.POST)
     if form.is_valid():
         try:
-            codes = mfa_enrol(user=user, secret=secret, code=form.cleaned_data["code"])
+            codes = mfa_enrol(user=user, secret=pending, code=form.cleaned_data["code"])
         except ValidationError as exc:
             for message in exc.message_dict.get("code", exc.messages):
                 form.add_error("code", message)
@@ -100,12 +111,12 @@ def mfa_enrol_view(request: HttpRequest) -> HttpResponse:
                 "new": True,
             }
             return render(request, "accounts/recovery_codes.html", context)
-    context = _enrol_context(request, secret, form) | {"replacing": replacing}
+    context = _enrol_context(request, pending, form) | {"replacing": replacing}
     return render(request, "accounts/mfa_enrol.html", context, status=400)
 
 
 @require_POST
-def mfa_recovery_codes(request: HttpRequest) -> HttpResponse:
+def mfa_recovery_codes(request: AuthenticatedRequest) -> HttpResponse:
     try:
         codes = mfa_recovery_codes_regenerate(user=request.user)
     except ValidationError as exc:
@@ -115,15 +126,13 @@ def mfa_recovery_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_codes.html", context)
 
 
-def _require_admin(user: User) -> None:
-    if not user.is_org_admin:
-        raise PermissionDenied("Only administrators manage other people's two-step sign-in.")
+MFA_ADMIN_ONLY = "Only administrators manage other people's two-step sign-in."
 
 
 @require_GET
-def mfa_admin(request: HttpRequest) -> HttpResponse:
+def mfa_admin(request: AuthenticatedRequest) -> HttpResponse:
     """Who has two-step sign-in, who must, and a reset for a lost phone."""
-    _require_admin(request.user)
+    require_administrator(request.user, MFA_ADMIN_ONLY)
     query = request.GET.get("q", "").strip()[:150]
     people = User.objects.annotate(
         has_device=Exists(MfaDevice.objects.filter(user=OuterRef("pk"))),
@@ -138,15 +147,15 @@ def mfa_admin(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(people, PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
     for person in page:
-        person.mfa_required = mfa_required_for(person)
+        with_display(person, mfa_required=mfa_required_for(person))
     return render(request, "accounts/mfa_admin.html", {"page": page, "q": query})
 
 
 @require_POST
-def mfa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    _require_admin(request.user)
+def mfa_reset_view(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+    actor = require_administrator(request.user, MFA_ADMIN_ONLY)
     person = get_object_or_404(User, pk=user_id)
-    mfa_reset(actor=request.user, user=person)
+    mfa_reset(actor=actor, user=person)
     messages.success(
         request,
         f"Two-step sign-in of {person.get_username()} was reset. They set up a new authenticator at their "

@@ -13,19 +13,21 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..access import get_review_for_user, teams_writable_by
 from ..forms import add_service_errors
+from ..forms.common import choice_field, model_choice_field
 from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob, Review, Team, User
 from ..reports.errors import ReportError
 from ..reports.jobs import content_type_of, jobs_of, report_file, report_request
 from ..reports.json_reader import FORMAT, ReviewImportError
 from ..reports.review_json import import_review_json
+from . import AuthenticatedRequest
 
 DIRECT_FORMATS = ("json", "csv", "xlsx")
 CURRENT = ""
@@ -51,7 +53,7 @@ class ReportRequestForm(forms.Form):
     def __init__(self, *args: Any, milestones: list[Milestone], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.milestones = {str(milestone.pk): milestone for milestone in milestones}
-        self.fields["source"].choices = source_choices(milestones)
+        choice_field(self, "source").choices = source_choices(milestones)
 
     def milestone(self) -> Milestone | None:
         return self.milestones.get(self.cleaned_data.get("source") or CURRENT)
@@ -64,7 +66,9 @@ def source_choices(milestones: list[Milestone]) -> list[tuple[str, str]]:
     ]
 
 
-def _page(request: HttpRequest, review: Review, form: ReportRequestForm, status: int = 200) -> HttpResponse:
+def _page(
+    request: AuthenticatedRequest, review: Review, form: ReportRequestForm, status: int = 200
+) -> HttpResponse:
     jobs = jobs_of(review)
     milestones = list(form.milestones.values())
     return render(
@@ -83,7 +87,7 @@ def _page(request: HttpRequest, review: Review, form: ReportRequestForm, status:
 
 
 @require_http_methods(["GET", "POST"])
-def review_reports(request: HttpRequest, review_id: UUID) -> HttpResponse:
+def review_reports(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
     review = get_review_for_user(request.user, review_id)
     milestones = _milestones(review)
     if request.method == "GET":
@@ -116,7 +120,7 @@ def review_reports(request: HttpRequest, review_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def report_jobs(request: HttpRequest, review_id: UUID) -> HttpResponse:
+def report_jobs(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
     """The list of reports alone, which the page polls (htmx) while one is being made."""
     review = get_review_for_user(request.user, review_id)
     jobs = jobs_of(review)
@@ -133,16 +137,16 @@ def _attachment(content: bytes, content_type: str, filename: str) -> HttpRespons
 
 
 @require_GET
-def report_download(request: HttpRequest, review_id: UUID, job_id: UUID) -> HttpResponse:
+def report_download(request: AuthenticatedRequest, review_id: UUID, job_id: UUID) -> HttpResponse:
     review = get_review_for_user(request.user, review_id)
     job = ReportJob.objects.filter(pk=job_id, review=review, state=ReportJob.State.DONE).first()
     if job is None:
         raise Http404("No such report, or it is not ready yet")
-    return _attachment(bytes(job.content), content_type_of(job), job.filename)
+    return _attachment(bytes(job.content or b""), content_type_of(job), job.filename)
 
 
 @require_GET
-def review_export(request: HttpRequest, review_id: UUID, fmt: str) -> HttpResponse:
+def review_export(request: AuthenticatedRequest, review_id: UUID, fmt: str) -> HttpResponse:
     """The review as JSON or its plan as CSV/XLSX, now or (?milestone=<id>) at a milestone."""
     review = get_review_for_user(request.user, review_id)
     if fmt not in DIRECT_FORMATS:
@@ -186,11 +190,11 @@ class ReviewImportForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams_writable_by(user).order_by("name").distinct()
+        model_choice_field(self, "team").queryset = teams_writable_by(user).order_by("name").distinct()
 
 
 @require_http_methods(["GET", "POST"])
-def review_import(request: HttpRequest) -> HttpResponse:
+def review_import(request: AuthenticatedRequest) -> HttpResponse:
     form = ReviewImportForm(request.POST or None, request.FILES or None, user=request.user)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -215,7 +219,8 @@ def review_import(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, warning)
             return redirect("workload_detail", workload_id=workload.pk)
     status = 400 if request.method == "POST" else 200
-    has_teams = form.fields["team"].queryset.exists()
+    teams = model_choice_field(form, "team").queryset
+    has_teams = teams is not None and teams.exists()
     return render(
         request,
         "reports/import.html",

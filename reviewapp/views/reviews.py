@@ -6,18 +6,19 @@ Every page works as plain HTML forms; htmx only makes saving automatic and swaps
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from checks.selectors import evidence_by_bp
-from checks.services import apply_suggestions
+from checks.selectors import evidence_by_bp, suggested_practices
+from checks.services import suggestions_apply
 from questionnaire.models import Question
 
 from ..access import Action, get_review_for_user, get_workload_for_user, may
@@ -27,6 +28,7 @@ from ..selectors import lens_upgrade_available, question_neighbours, review_summ
 from ..services import AnswerConflict, answer_record, review_start
 from ..services.answers import CHOICE_NOTE_MAX_LENGTH
 from ..specs import version_specs
+from . import AuthenticatedRequest
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Draft:
 
 
 @require_POST
-def start(request: HttpRequest, workload_id) -> HttpResponse:
+def start(request: AuthenticatedRequest, workload_id) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
     try:
         review = review_start(workload=workload, actor=request.user)
@@ -86,7 +88,7 @@ def start(request: HttpRequest, workload_id) -> HttpResponse:
 
 
 @require_GET
-def overview(request: HttpRequest, review_id) -> HttpResponse:
+def overview(request: AuthenticatedRequest, review_id) -> HttpResponse:
     review = get_review_for_user(request.user, review_id)
     summary = review_summary(review, with_missing=True)
     chart = area_risk_chart([(area.name, area.counts.as_dict()) for area in summary.areas])
@@ -124,7 +126,7 @@ def _in_order(codes: list[str], values) -> list:
 
 
 def _question_context(
-    request: HttpRequest, review, question: Question, draft: Draft, *, full: bool = True, **extra
+    request: AuthenticatedRequest, review, question: Question, draft: Draft, *, full: bool = True, **extra
 ) -> dict:
     """Everything the question page shows; `full=False` for the htmx save response, which only swaps the
     status, the risk badge and the question list (no best practices or evidence to load)."""
@@ -140,7 +142,7 @@ def _question_context(
         choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
     ]
     theirs = extra.get("theirs")
-    practices = [
+    practices: list[dict[str, Any]] = [
         {
             "bp": bp,
             "selected": bp.code in draft.selected,
@@ -188,7 +190,7 @@ def _question(review, question_code: str) -> Question:
 
 
 @require_http_methods(["GET", "POST"])
-def question_page(request: HttpRequest, review_id, question_code: str) -> HttpResponse:
+def question_page(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     action = Action.EDIT if request.method == "POST" else Action.VIEW
     review = get_review_for_user(request.user, review_id, action)
     question = _question(review, question_code)
@@ -258,49 +260,37 @@ def question_page(request: HttpRequest, review_id, question_code: str) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def suggestions(request: HttpRequest, review_id, question_code: str) -> HttpResponse:
+def suggestions(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     """Evidence suggests, a person decides: GET shows what would be ticked, POST (the confirmation) saves."""
     review = get_review_for_user(request.user, review_id, Action.EDIT)
     question = _question(review, question_code)
-    answer = Answer.objects.get(review=review, question=question)
-    evidence = evidence_by_bp(review.workload)
-    supported = [
-        item
-        for item in question.best_practices.order_by("order")
-        if getattr(evidence.get(item.code), "verdict", "") == "SUPPORTS"
-    ]
-    new = [bp for bp in supported if bp.code not in answer.selected]
     page = reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})
     if request.method == "GET":
+        answer = Answer.objects.get(review=review, question=question)
+        supported = suggested_practices(review, question).codes
+        new = question.best_practices.filter(code__in=supported).exclude(code__in=answer.selected)
         context = {
             "review": review,
             "workload": review.workload,
             "question": question,
             "answer": answer,
-            "new": new,
+            "new": list(new.order_by("order")),
         }
         return render(request, "reviews/suggestions.html", context)
-    if not answer.is_applicable:
-        messages.error(request, f"{question.code} is marked as not applicable; mark it as applicable first.")
-        return redirect(page)
-    codes = apply_suggestions(review, question, request.user)
     try:
-        answer_record(
-            review=review,
-            question=question,
-            actor=request.user,
-            base_version=int(request.POST.get("base_version", -1)),
-            selected=[*answer.selected, *codes],
-            # Ticking practices contradicts "None of these"; the person confirmed the ticks.
-            none_of_these=False,
-            is_applicable=True,
-            choices_not_applicable={k: v for k, v in answer.choices_not_applicable.items() if k not in codes},
-            choice_notes=answer.choice_notes,
-            notes=answer.notes,
+        base_version = int(request.POST.get("base_version", ""))
+    except ValueError:
+        base_version = -1  # Unknown base: refused as a conflict rather than guessed at.
+    try:
+        codes = suggestions_apply(
+            review=review, question=question, actor=request.user, base_version=base_version
         )
-    except (AnswerConflict, ValueError):
+    except AnswerConflict:
         messages.error(request, "The answer changed while you were looking; review the suggestions again.")
         return redirect(request.path)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(page)
     messages.success(
         request, f"Selected {len(codes)} best practice(s) supported by evidence. Check them below."
     )

@@ -72,7 +72,8 @@ def _pending(request: HttpRequest) -> tuple[User, dict] | None:
     if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_SECONDS:
         request.session.pop(PENDING_KEY, None)
         return None
-    user = User.objects.filter(pk=data.get("uid"), is_active=True).first()
+    uid = data.get("uid")
+    user = User.objects.filter(pk=uid, is_active=True).first() if isinstance(uid, int) else None
     return (user, data) if user else None
 
 
@@ -120,7 +121,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "registration/login.html", _login_context(form, next_url), status=400)
 
     user = form.get_user()
-    return after_first_factor(request, user, backend=user.backend, method="password", next_url=next_url)
+    # authenticate() records on the user which backend accepted the password; login() needs it back.
+    backend = vars(user)["backend"]
+    return after_first_factor(request, user, backend=backend, method="password", next_url=next_url)
 
 
 def after_first_factor(

@@ -10,38 +10,39 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from ..access import Action, get_team_for_user, may, teams_visible_to
+from ..access import Action, get_team_for_user, may, may_administer, require_administrator, teams_visible_to
 from ..forms import MemberAddForm, MemberRoleForm, TeamForm, add_service_errors
+from ..lib.display import with_display
 from ..models import Membership, Role, Team
 from ..selectors import team_rows, with_review_summary
 from ..services import membership_remove, membership_set, team_create
+from . import AuthenticatedRequest
 
 _ROLE_ORDER = Case(
     *(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)), output_field=IntegerField()
 )
 
 
-def _list_response(request: HttpRequest, form: TeamForm | None, status: int = 200) -> HttpResponse:
+def _list_response(request: AuthenticatedRequest, form: TeamForm | None, status: int = 200) -> HttpResponse:
     teams = team_rows(request.user).order_by("name")
     return render(request, "teams/list.html", {"teams": teams, "form": form}, status=status)
 
 
 @require_GET
-def team_list(request: HttpRequest) -> HttpResponse:
-    return _list_response(request, TeamForm() if request.user.is_org_admin else None)
+def team_list(request: AuthenticatedRequest) -> HttpResponse:
+    return _list_response(request, TeamForm() if may_administer(request.user) else None)
 
 
 @require_POST
-def team_create_view(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_org_admin:
-        raise PermissionDenied("Only organisation administrators can create teams.")
+def team_create_view(request: AuthenticatedRequest) -> HttpResponse:
+    actor = require_administrator(request.user, "Only organisation administrators can create teams.")
     form = TeamForm(request.POST)
     if form.is_valid():
         try:
@@ -49,7 +50,7 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 owner=form.cleaned_data["owner"],
-                actor=request.user,
+                actor=actor,
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -60,7 +61,7 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_response(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     team: Team,
     *,
     add_form: MemberAddForm | None = None,
@@ -69,10 +70,13 @@ def _detail_response(
 ) -> HttpResponse:
     can_manage = may(request.user, team, Action.ADMINISTER)
     members = list(team.memberships.select_related("user").order_by(_ROLE_ORDER, "user__username"))
-    owner_count = sum(1 for member in members if member.role == Role.OWNER)
+    owner_count = sum(1 for member in members if member.is_owner)
     for member in members:
-        member.errors = (member_errors or {}).get(member.pk, [])
-        member.is_last_owner = member.role == Role.OWNER and owner_count == 1
+        with_display(
+            member,
+            errors=(member_errors or {}).get(member.pk, []),
+            is_last_owner=member.is_owner and owner_count == 1,
+        )
     workloads = with_review_summary(team.workloads.all()).order_by("is_archived", "name")
     return render(
         request,
@@ -91,12 +95,12 @@ def _detail_response(
 
 
 @require_GET
-def team_detail(request: HttpRequest, team_id: UUID) -> HttpResponse:
+def team_detail(request: AuthenticatedRequest, team_id: UUID) -> HttpResponse:
     return _detail_response(request, get_team_for_user(request.user, team_id))
 
 
 @require_POST
-def member_add(request: HttpRequest, team_id: UUID) -> HttpResponse:
+def member_add(request: AuthenticatedRequest, team_id: UUID) -> HttpResponse:
     team = get_team_for_user(request.user, team_id, Action.ADMINISTER)
     form = MemberAddForm(request.POST, team=team)
     if form.is_valid():
@@ -118,7 +122,7 @@ def _membership(team: Team, membership_id: int) -> Membership:
 
 
 @require_POST
-def member_role(request: HttpRequest, team_id: UUID, membership_id: int) -> HttpResponse:
+def member_role(request: AuthenticatedRequest, team_id: UUID, membership_id: int) -> HttpResponse:
     team = get_team_for_user(request.user, team_id, Action.ADMINISTER)
     membership = _membership(team, membership_id)
     form = MemberRoleForm(request.POST)
@@ -132,12 +136,12 @@ def member_role(request: HttpRequest, team_id: UUID, membership_id: int) -> Http
             request, f"{membership.user.get_username()} is now {Role(role).label.lower()} of {team.name}."
         )
         return _after_change(request, team)
-    errors = [message for messages_ in form.errors.values() for message in messages_]
+    errors = [str(message) for messages_ in form.errors.values() for message in messages_]
     return _detail_response(request, team, member_errors={membership.pk: errors}, status=400)
 
 
 @require_POST
-def member_remove(request: HttpRequest, team_id: UUID, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthenticatedRequest, team_id: UUID, membership_id: int) -> HttpResponse:
     team = get_team_for_user(request.user, team_id, Action.ADMINISTER)
     membership = _membership(team, membership_id)
     username = membership.user.get_username()
@@ -149,7 +153,7 @@ def member_remove(request: HttpRequest, team_id: UUID, membership_id: int) -> Ht
     return _after_change(request, team)
 
 
-def _after_change(request: HttpRequest, team: Team) -> HttpResponse:
+def _after_change(request: AuthenticatedRequest, team: Team) -> HttpResponse:
     """Back to the team, unless the user just removed or demoted themselves out of seeing it."""
     if teams_visible_to(request.user).filter(pk=team.pk).exists():
         return redirect("team_detail", team_id=team.pk)

@@ -10,15 +10,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..access import get_token_for_user
+from ..lib.display import with_display
 from ..models import ApiToken
 from ..services.tokens import NAME_MAX_LENGTH, api_token_create, api_token_revoke, token_is_usable
+from . import AuthenticatedRequest
 
 DEFAULT_DAYS = 90
 
@@ -46,17 +49,17 @@ class TokenForm(forms.Form):
 
 
 @require_GET
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     tokens = list(ApiToken.objects.filter(user=request.user).order_by("-created_at"))
     for token in tokens:
-        token.usable = token_is_usable(token, now)
+        with_display(token, usable=token_is_usable(token, now))
     return render(request, "tokens/list.html", {"tokens": tokens, "now": now})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,11 +80,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, token_id: UUID) -> HttpResponse:
-    # Only the owner sees their tokens: anyone else's token does not exist for them.
-    token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
-    if token is None:
-        raise Http404("No such token")
+def token_revoke(request: AuthenticatedRequest, token_id: UUID) -> HttpResponse:
+    token = get_token_for_user(request.user, token_id)
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"The token “{token.name}” is revoked; it can no longer be used.")
     return redirect("token_list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from checks.models import AwsTarget
 
 from ..access import Action, get_review_for_user, may
+from ..forms.common import choice_field
 from ..models import Review, WaToolLink
 from ..wellarchitected import (
     MILESTONE_NAME_MAX,
@@ -26,6 +27,7 @@ from ..wellarchitected import (
     wa_import,
     wa_link,
 )
+from . import AuthenticatedRequest
 
 ACTIONS = ("link", "create", "preview", "import", "plan", "export", "upgrade")
 
@@ -48,12 +50,12 @@ class WaToolForm(forms.Form):
 
     def __init__(self, *args, accounts: list[AwsTarget], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account_id"].choices = [("", "Choose a connected account")] + [
+        choice_field(self, "account_id").choices = [("", "Choose a connected account")] + [
             (target.account_id, str(target)) for target in accounts
         ]
 
 
-def _run(request: HttpRequest, review: Review, form: WaToolForm) -> dict:
+def _run(request: AuthenticatedRequest, review: Review, form: WaToolForm) -> dict:
     """Carry out the form's action; what the page shows about it."""
     data = form.cleaned_data
     action, arn = data["action"], data["workload_arn"]
@@ -96,7 +98,7 @@ def _run(request: HttpRequest, review: Review, form: WaToolForm) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-def review_wa_tool(request: HttpRequest, review_id) -> HttpResponse:
+def review_wa_tool(request: AuthenticatedRequest, review_id) -> HttpResponse:
     posting = request.method == "POST"
     review = get_review_for_user(request.user, review_id, Action.EDIT if posting else Action.VIEW)
     accounts = list(AwsTarget.objects.filter(workload_id=review.workload_id).order_by("account_id"))

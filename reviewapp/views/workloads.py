@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ..access import Action, get_workload_for_user, may, teams_writable_by
 from ..forms import WorkloadFilterForm, WorkloadForm, add_service_errors
 from ..lib.aws_regions import region_label
-from ..models import AuditEvent, Role
+from ..lib.display import with_display
+from ..models import AuditEvent
 from ..selectors import review_rows, team_choices, workload_rows
 from ..services import workload_create as create_workload
 from ..services import workload_set_archived, workload_update
+from . import AuthenticatedRequest
 
 PAGE_SIZE = 50
 RECENT_ACTIVITY = 8
@@ -61,14 +63,12 @@ ACTIVITY_LABELS = {
 
 
 @require_GET
-def workload_list(request: HttpRequest) -> HttpResponse:
+def workload_list(request: AuthenticatedRequest) -> HttpResponse:
     teams = team_choices(request.user)
     form = WorkloadFilterForm(request.GET or None, teams=[(pk, name) for pk, name, _ in teams])
     filters = form.filters() if form.is_bound else {}
     page = Paginator(workload_rows(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    can_create = request.user.is_org_admin or any(
-        role in (Role.OWNER, Role.CONTRIBUTOR) for *_, role in teams
-    )
+    can_create = any(writable for *_, writable in teams)
     narrowed = any(key in filters for key in ("q", "team", "environment", "risk"))
     return render(
         request,
@@ -77,14 +77,14 @@ def workload_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _form_response(request: HttpRequest, form: WorkloadForm, *, status: int = 200) -> HttpResponse:
+def _form_response(request: AuthenticatedRequest, form: WorkloadForm, *, status: int = 200) -> HttpResponse:
     if form.errors:
         status = 400
     return render(request, "workloads/form.html", {"form": form, "workload": form.workload}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-def workload_create(request: HttpRequest) -> HttpResponse:
+def workload_create(request: AuthenticatedRequest) -> HttpResponse:
     if not teams_writable_by(request.user).exists():
         return render(request, "workloads/no_team.html", status=403)
     # A team page links here with ?team=<id> to preselect it; an id the user cannot use selects nothing.
@@ -106,7 +106,7 @@ def workload_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def workload_edit(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def workload_edit(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
     form = WorkloadForm(request.POST or None, user=request.user, workload=workload)
     if request.method == "POST" and form.is_valid():
@@ -121,13 +121,13 @@ def workload_edit(request: HttpRequest, workload_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def workload_detail(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def workload_detail(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     reviews = list(review_rows(workload))
     has_default_review = any(review.lens.slug == settings.DEFAULT_LENS_SLUG for review in reviews)
     activity = list(AuditEvent.objects.filter(workload_id=workload.pk).order_by("-id")[:RECENT_ACTIVITY])
     for event in activity:
-        event.label = ACTIVITY_LABELS.get(event.action, "made a change")
+        with_display(event, label=ACTIVITY_LABELS.get(event.action, "made a change"))
     return render(
         request,
         "workloads/detail.html",
@@ -143,7 +143,7 @@ def workload_detail(request: HttpRequest, workload_id: UUID) -> HttpResponse:
     )
 
 
-def _set_archived(request: HttpRequest, workload_id: UUID, archived: bool) -> HttpResponse:
+def _set_archived(request: AuthenticatedRequest, workload_id: UUID, archived: bool) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.ADMINISTER)
     was = workload.is_archived
     workload_set_archived(workload=workload, actor=request.user, archived=archived)
@@ -159,12 +159,12 @@ def _set_archived(request: HttpRequest, workload_id: UUID, archived: bool) -> Ht
 
 
 @require_POST
-def workload_archive(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def workload_archive(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     return _set_archived(request, workload_id, True)
 
 
 @require_POST
-def workload_unarchive(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def workload_unarchive(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     return _set_archived(request, workload_id, False)
 
 

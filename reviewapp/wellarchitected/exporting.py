@@ -191,7 +191,7 @@ def _plan(client: Any, review: Review, workload: ToolWorkload, milestone_name: s
     plan = ExportPlan(
         workload_arn=workload.arn, milestone_name=milestone_name, lens_version=check.tool_version
     )
-    plan.unmapped_questions = [question_id for question_id in summaries if question_id not in maps]
+    plan.unmapped_questions = [str(question_id) for question_id in summaries if question_id not in maps]
     answers = Answer.objects.filter(review=review).select_related("question").order_by("question__order")
     for answer in answers:
         question = answer.question

@@ -115,8 +115,8 @@ def wa_import(
         if not answered_there(summary):
             report.not_answered_there.append(question_map.question.code)
             continue
-        answer = tool.get_answer(client, workload.workload_id, question_id)
-        planned.append((question_map, _imported_values(summary, answer, question_map, report)))
+        tool_answer = tool.get_answer(client, workload.workload_id, question_id)
+        planned.append((question_map, _imported_values(summary, tool_answer, question_map, report)))
     report.missing_there = [qm.question.code for wa_id, qm in maps.items() if wa_id not in seen]
     order = {qm.question.code: qm.question.order for qm in maps.values()}
     planned.sort(key=lambda entry: entry[0].question.order)

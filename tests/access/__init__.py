@@ -4,6 +4,11 @@ Each area has its own module here (`routes_<area>.py`) defining `ROUTES: dict[st
 if its URLs need objects beyond the basic world, a `prepare(world)` that creates them. test_url_access.py
 enumerates every URL pattern and fails for any name missing from the table, so a new URL cannot forget access
 control.
+
+Who may call what is not listed per person: a Route says which action its read and its write need (the
+reviewapp.access.Action values), and each Persona (personas.py) says which actions it holds on the world's
+workload and team. The test expects the route's success codes when the persona holds the action, 403 when it
+may only see the object, and 404 when it may not even see it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ class World:
     workload: Any
     review: Any
     admin: Any = None
+    lead: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
@@ -48,12 +54,25 @@ class Route:
     data: Callable[[World], dict] = lambda world: {}
     read: bool = True
     api: bool = False
-    # Team members with only the VIEWER role may read this route.
+    # Team members with only the VIEWER role may read this route (False: the read needs `needs` too).
     viewer_reads: bool = True
+    # The action (reviewapp.access.Action value) the write needs: "edit", "plan" or "administer".
+    needs: str = "edit"
+    # Only the person the object belongs to may use it (API tokens): for everyone else it does not exist.
+    only_its_owner: bool = False
+    # A "user" route open only to people with an organisation-wide right (see personas.py): "audit" to read
+    # the audit trail, "create_workload" to create workloads in some team. Others get 403.
+    right: str | None = None
     # An owner's successful write answers with one of these.
     write_ok: tuple[int, ...] = (200, 201, 204, 302, 303)
     read_ok: tuple[int, ...] = (200,)
     content_type: str | None = None
+
+    def action(self, method: str) -> str:
+        """The action calling the route with `method` needs."""
+        if method == "get":
+            return "view" if self.viewer_reads else self.needs
+        return self.needs
 
 
 def _area_modules():

@@ -39,6 +39,6 @@ ROUTES = {
     "mfa_admin": Route(scope="admin"),
     "mfa_reset": Route(scope="admin", kwargs=_owner, read=False, write="post"),
     # Team owners see their own workloads' entries; the outsider's and viewer's cases are in test_audit.py.
-    "audit_list": Route(scope="user"),
-    "audit_export": Route(scope="user"),
+    "audit_list": Route(scope="user", right="audit"),
+    "audit_export": Route(scope="user", right="audit"),
 }

@@ -136,7 +136,12 @@ ROUTES = {
         "object", kwargs=_workload, write="patch", data=lambda world: {"notes": "API"}
     ),
     "api_workload_archive": api(
-        "object", kwargs=_workload, read=False, write="post", data=lambda world: {"archived": True}
+        "object",
+        kwargs=_workload,
+        read=False,
+        write="post",
+        data=lambda world: {"archived": True},
+        needs="administer",
     ),
     "api_review_list": api(
         "object", kwargs=_workload, write="post", data=lambda world: {"lens": world.api_lens.slug}
@@ -192,6 +197,7 @@ ROUTES = {
     "api_workload_item_list": api("object", kwargs=_workload),
     "api_item_detail": api(
         "object",
+        needs="plan",
         kwargs=lambda world: {"item_id": world.api_item.pk},
         write="patch",
         data=lambda world: {"status": "IN_PROGRESS"},

@@ -61,7 +61,12 @@ ROUTES = {
     "evidence_coverage": Route(scope="user"),
     "evidence_bp": Route(scope="object", kwargs=lambda world: {**_workload(world), "bp_code": "SEC01-BP02"}),
     "evidence_schedule": Route(
-        scope="object", kwargs=_workload, read=False, write="post", data=lambda world: {"frequency": "WEEKLY"}
+        scope="object",
+        kwargs=_workload,
+        read=False,
+        write="post",
+        data=lambda world: {"frequency": "WEEKLY"},
+        needs="administer",
     ),
     "run_start": Route(scope="object", kwargs=_workload, read=False, write="post"),
     "run_detail": Route(scope="object", kwargs=_run),
@@ -69,6 +74,7 @@ ROUTES = {
     "run_cancel": Route(scope="object", kwargs=_run, read=False, write="post"),
     "target_add": Route(
         scope="object",
+        needs="administer",
         kwargs=_workload,
         write="post",
         viewer_reads=False,
@@ -78,10 +84,10 @@ ROUTES = {
             "label": "prod",
         },
     ),
-    "target_detail": Route(scope="object", kwargs=_target, viewer_reads=False),
-    "target_template": Route(scope="object", kwargs=_target, viewer_reads=False),
-    "target_test": Route(scope="object", kwargs=_target, read=False, write="post"),
-    "target_remove": Route(scope="object", kwargs=_target, read=False, write="post"),
+    "target_detail": Route(scope="object", kwargs=_target, viewer_reads=False, needs="administer"),
+    "target_template": Route(scope="object", kwargs=_target, viewer_reads=False, needs="administer"),
+    "target_test": Route(scope="object", kwargs=_target, read=False, write="post", needs="administer"),
+    "target_remove": Route(scope="object", kwargs=_target, read=False, write="post", needs="administer"),
     "evidence_import": Route(
         scope="object", kwargs=_workload, write="post", viewer_reads=False, data=_scan_file
     ),

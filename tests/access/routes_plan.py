@@ -33,6 +33,7 @@ ROUTES = {
     "workload_plan": Route(scope="object", kwargs=_workload),
     "plan_bulk": Route(
         scope="object",
+        needs="plan",
         kwargs=_workload,
         read=False,
         write="post",
@@ -40,6 +41,7 @@ ROUTES = {
     ),
     "plan_item_edit": Route(
         scope="object",
+        needs="plan",
         kwargs=_item,
         write="post",
         viewer_reads=False,
@@ -53,6 +55,7 @@ ROUTES = {
     ),
     "plan_item_accept": Route(
         scope="object",
+        needs="plan",
         kwargs=_item,
         write="post",
         viewer_reads=False,

@@ -30,13 +30,21 @@ ROUTES = {
     "team_detail": Route(scope="object", kwargs=_team),
     "team_member_add": Route(
         scope="object",
+        needs="administer",
         kwargs=_team,
         read=False,
         write="post",
         data=lambda world: {"username": world.teams_newcomer.username, "role": "VIEWER"},
     ),
     "team_member_role": Route(
-        scope="object", kwargs=_membership, read=False, write="post", data=lambda world: {"role": "VIEWER"}
+        scope="object",
+        kwargs=_membership,
+        read=False,
+        write="post",
+        data=lambda world: {"role": "VIEWER"},
+        needs="administer",
     ),
-    "team_member_remove": Route(scope="object", kwargs=_membership, read=False, write="post"),
+    "team_member_remove": Route(
+        scope="object", kwargs=_membership, read=False, write="post", needs="administer"
+    ),
 }

@@ -23,6 +23,10 @@ ROUTES = {
     "token_create": Route(scope="user", write="post", data=lambda world: {"name": "CI", "days": "30"}),
     # Scoped like an object: the token belongs to the owner, so anyone else gets 404.
     "token_revoke": Route(
-        scope="object", kwargs=lambda world: {"token_id": world.api_token.pk}, read=False, write="post"
+        scope="object",
+        kwargs=lambda world: {"token_id": world.api_token.pk},
+        read=False,
+        write="post",
+        only_its_owner=True,
     ),
 }

@@ -23,10 +23,15 @@ def _fields(world: World) -> dict:
 ROUTES = {
     "workload_list": Route(scope="user"),
     "workload_create": Route(
-        scope="user", write="post", data=lambda world: {**_fields(world), "team": world.team.pk}
+        scope="user",
+        right="create_workload",
+        write="post",
+        data=lambda world: {**_fields(world), "team": world.team.pk},
     ),
     "workload_detail": Route(scope="object", kwargs=_workload),
     "workload_edit": Route(scope="object", kwargs=_workload, write="post", data=_fields, viewer_reads=False),
-    "workload_archive": Route(scope="object", kwargs=_workload, read=False, write="post"),
-    "workload_unarchive": Route(scope="object", kwargs=_workload, read=False, write="post"),
+    "workload_archive": Route(scope="object", kwargs=_workload, read=False, write="post", needs="administer"),
+    "workload_unarchive": Route(
+        scope="object", kwargs=_workload, read=False, write="post", needs="administer"
+    ),
 }

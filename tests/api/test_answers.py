@@ -102,6 +102,8 @@ def test_patch_keeps_the_fields_left_out(api, owner, review):
     assert response.status_code == 200
     assert response.json()["selected"] == ["SEC01-BP01"]
     assert response.json()["notes"] == "second"
+    answer = Answer.objects.get(review=review, question__code="SEC1")
+    assert (answer.selected, answer.notes, answer.version) == (["SEC01-BP01"], "second", 3)
 
 
 def test_a_stale_if_match_gets_412_with_the_current_answer(api, owner, contributor, review):
@@ -122,11 +124,24 @@ def test_a_weak_or_garbled_if_match_never_matches(api, owner, review):
     for value in ('W/"1"', "1", '"one"'):
         response = api.put(url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH=value)
         assert response.status_code == 412, value
+    assert Answer.objects.get(review=review, question__code="SEC1").version == 1
+
+
+def test_an_if_match_from_the_future_gets_412_and_saves_nothing(api, owner, review):
+    # Only the stored version is a valid base: a higher one (forged, or from another database) is a conflict.
+    response = as_user(api, owner).put(url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH='"5"')
+    assert response.status_code == 412
+    assert response.json()["current"]["version"] == 1
+    answer = Answer.objects.get(review=review, question__code="SEC1")
+    assert (answer.notes, answer.version) == ("", 1)
 
 
 def test_if_match_may_list_several_etags(api, owner, review):
     response = as_user(api, owner).put(url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH='"7", "1"')
     assert response.status_code == 200
+    assert response["ETag"] == '"2"' and response.json()["notes"] == "x"
+    answer = Answer.objects.get(review=review, question__code="SEC1")
+    assert (answer.notes, answer.version, answer.updated_by) == ("x", 2, owner)
 
 
 def test_a_change_without_if_match_gets_428(api, owner, review):
@@ -222,7 +237,10 @@ def test_a_practice_takes_a_note_on_why_it_does_not_apply(api, owner, review):
 
 def test_a_viewer_cannot_change_an_answer(api, viewer, review):
     response = as_user(api, viewer).put(url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH='"1"')
-    assert response.status_code == 403
+    assert response.status_code == 403 and "role" in response.json()["detail"]
+    answer = Answer.objects.get(review=review, question__code="SEC1")
+    assert (answer.notes, answer.version) == ("", 1)
+    assert not AuditEvent.objects.filter(action="answer.update").exists()
 
 
 def test_an_outsider_gets_404(api, outsider, review):
@@ -230,6 +248,7 @@ def test_an_outsider_gets_404(api, outsider, review):
     assert api.get(url(review)).status_code == 404
     assert api.put(url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH='"1"').status_code == 404
     assert api.get(reverse("api_answer_list", kwargs={"review_id": review.pk})).status_code == 404
+    assert Answer.objects.get(review=review, question__code="SEC1").version == 1
 
 
 def test_a_read_only_token_cannot_change_an_answer(api, owner, review):
@@ -237,3 +256,4 @@ def test_a_read_only_token_cannot_change_an_answer(api, owner, review):
         url(review), {"notes": "x"}, format="json", HTTP_IF_MATCH='"1"'
     )
     assert response.status_code == 403
+    assert Answer.objects.get(review=review, question__code="SEC1").version == 1

@@ -58,7 +58,10 @@ def test_a_viewer_cannot_start_or_cancel(api, viewer, workload, active_run):
     as_user(api, viewer)
     assert api.post(runs_url(workload), format="json").status_code == 403
     assert api.post(run_url("api_run_cancel", active_run), format="json").status_code == 403
-    assert api.get(run_url("api_run_detail", active_run)).status_code == 200
+    detail = api.get(run_url("api_run_detail", active_run))
+    assert detail.status_code == 200 and detail.json()["state"] == active_run.state
+    active_run.refresh_from_db()
+    assert workload.evidence_runs.get() == active_run and active_run.state == RunState.RUNNING
 
 
 def test_an_outsider_gets_404_everywhere(api, outsider, workload, active_run):

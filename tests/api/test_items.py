@@ -142,6 +142,13 @@ def test_accepting_a_risk_needs_a_justification_and_expiry(api, owner, items):
     assert response.status_code == 200
     assert response.json()["accepted_by"] == "olivia_owner"
     assert AuditEvent.objects.filter(action="item.accept_risk", object_id=str(item.pk)).exists()
+    item.refresh_from_db()
+    assert (item.status, item.accepted_by, item.acceptance_expires_on.isoformat()) == (
+        "RISK_ACCEPTED",
+        owner,
+        expires,
+    )
+    assert item.acceptance_justification == "Compensating control: nightly review."
 
 
 def test_done_cannot_be_set_by_hand(api, owner, items):
@@ -168,10 +175,17 @@ def test_bad_types_are_400(api, owner, items):
 
 def test_a_viewer_reads_but_cannot_track(api, viewer, items):
     as_user(api, viewer)
-    assert api.get(detail(items["SEC01-BP07"])).status_code == 200
+    response = api.get(detail(items["SEC01-BP07"]))
+    assert response.status_code == 200 and response.json()["bp_code"] == "SEC01-BP07"
     assert api.patch(detail(items["SEC01-BP07"]), {"status": "IN_PROGRESS"}, format="json").status_code == 403
+    items["SEC01-BP07"].refresh_from_db()
+    assert items["SEC01-BP07"].status == "OPEN"
 
 
 def test_a_security_lead_may_plan_any_workload(api, lead, items):
     response = as_user(api, lead).patch(detail(items["SEC01-BP07"]), {"status": "IN_PROGRESS"}, format="json")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json()["status"] == "IN_PROGRESS"
+    items["SEC01-BP07"].refresh_from_db()
+    assert items["SEC01-BP07"].status == "IN_PROGRESS"
+    event = AuditEvent.objects.filter(object_id=str(items["SEC01-BP07"].pk)).latest("id")
+    assert event.actor == lead and event.after["status"] == "IN_PROGRESS"

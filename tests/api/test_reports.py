@@ -87,3 +87,4 @@ def test_an_outsider_gets_404(api, outsider, owner, review):
 def test_a_read_only_token_cannot_request_reports(api, owner, review):
     response = as_user(api, owner, read_only=True).post(reports_url(review), {}, format="json")
     assert response.status_code == 403
+    assert not ReportJob.objects.exists()

@@ -187,3 +187,4 @@ def test_a_read_only_token_cannot_import(api, owner, review):
         url(review, "import"), {"workload_arn": ARN}, format="json"
     )
     assert response.status_code == 403
+    assert not review.answers.exclude(version=1).exists()

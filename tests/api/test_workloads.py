@@ -162,6 +162,8 @@ def test_update_gives_field_messages_and_changes_nothing(api, owner, workload):
 def test_a_viewer_cannot_update(api, viewer, workload):
     response = as_user(api, viewer).patch(detail(workload), {"notes": "x"}, format="json")
     assert response.status_code == 403
+    workload.refresh_from_db()
+    assert workload.notes == ""
 
 
 def test_the_owner_archives_and_restores(api, owner, workload):
@@ -180,6 +182,9 @@ def test_archive_needs_the_administer_right(api, contributor, viewer, workload):
     url = reverse("api_workload_archive", kwargs={"workload_id": workload.pk})
     assert as_user(api, contributor).post(url, {"archived": True}, format="json").status_code == 403
     assert as_user(api, viewer).post(url, {"archived": True}, format="json").status_code == 403
+    workload.refresh_from_db()
+    assert not workload.is_archived
+    assert not AuditEvent.objects.filter(action="workload.archive").exists()
 
 
 def test_archive_needs_a_boolean(api, owner, workload):

@@ -88,3 +88,15 @@ def test_it_refuses_to_run_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG=1"):
         call_command("demo_evidence", "--no-serve")
+
+
+@pytest.mark.django_db
+def test_without_moto_it_says_what_to_install(demo_workload, settings, monkeypatch):
+    import sys
+
+    settings.DEBUG = True
+    # A None entry in sys.modules makes `import moto.server` raise ImportError, as in the production image.
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    with pytest.raises(CommandError, match=r"pip install 'wa-security-reviews\[demo\]'"):
+        call_command("demo_evidence", "--no-serve")
+    assert not AwsTarget.objects.exists()

@@ -28,7 +28,7 @@ from moto.server import ThreadedMotoServer
 from checks import services
 from checks.demo import demo_session, seed_demo_account
 from checks.models import EvidenceRun, Finding, RunState, TaskState
-from checks.selectors import Verdict, evidence_by_bp
+from checks.selectors import Verdict, evidence_by_bp, suggested_practices
 from questionnaire.models import Question
 from reviewapp.celery import app
 
@@ -210,9 +210,7 @@ def test_two_accounts_a_killed_worker_the_reaper_and_a_clean_rerun(
     # 4. The review sees the evidence as suggestions; applying them answers nothing by itself.
     evidence = evidence_by_bp(workload)
     question = Question.objects.get(lens_version=review.lens_version, code="SEC2")
-    from checks.services import apply_suggestions
-
-    suggested = apply_suggestions(review, question, owner)
+    suggested = suggested_practices(review, question).codes
     assert suggested and all(evidence[code].verdict == Verdict.SUPPORTS for code in suggested)
     assert review.answers.get(question=question).selected == []
     print(f"\nsecond run: {run.total_tasks} tasks, 2 accounts x {len(REGIONS)} regions, {elapsed:.1f}s wall")

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from checks import services
 from checks.models import RunState
-from checks.selectors import Verdict, evidence_by_bp
-from checks.services import apply_suggestions
+from checks.selectors import Verdict, evidence_by_bp, suggested_practices
 from questionnaire.models import Question
 
 from .factories import finding, finished_run, target_for, task
@@ -59,12 +58,12 @@ def test_a_cancelled_task_makes_its_practices_inconclusive_too(workload):
 
 
 @pytest.mark.django_db
-def test_apply_suggestions_never_preselects_an_inconclusive_practice(workload, review, owner):
+def test_suggestions_never_preselect_an_inconclusive_practice(workload, review, owner):
     run = guardduty_in_one_of_three_regions(workload)
     finding(run, "account.security_contact", "PASS", ["SEC10-BP01"], region="global")
     question = Question.objects.get(lens_version=review.lens_version, code="SEC10")
     # SEC10-BP06 rests on GuardDuty, which could not look everywhere; SEC10-BP01 was fully seen.
-    assert apply_suggestions(review, question, owner) == ["SEC10-BP01"]
+    assert suggested_practices(review, question).codes == ["SEC10-BP01"]
 
 
 @pytest.mark.django_db
@@ -97,7 +96,7 @@ def test_expired_evidence_is_shown_as_stale_and_never_suggests(client, workload,
         0,
     )
     question = Question.objects.get(lens_version=review.lens_version, code="SEC2")
-    assert apply_suggestions(review, question, owner) == []
+    assert suggested_practices(review, question).codes == []
     client.force_login(owner)
     page = client.get(reverse("review_question", args=[review.pk, "SEC2"])).content.decode()
     assert "Evidence expired" in page and "1 stale" in page

@@ -5,11 +5,19 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from checks.models import RunState
-from checks.selectors import Verdict, bp_drilldown, coverage, evidence_by_bp, latest_usable_run
-from checks.services import apply_suggestions
+from checks.models import FindingSource, RunState
+from checks.selectors import (
+    Verdict,
+    bp_drilldown,
+    coverage,
+    evidence_by_bp,
+    latest_usable_run,
+    suggested_practices,
+)
+from checks.services import suggestions_apply
 from questionnaire.models import Question
 from reviewapp.models import AuditEvent
+from reviewapp.services import AnswerConflict, answer_record
 
 from .factories import finding, finished_run
 
@@ -113,27 +121,88 @@ def test_coverage_lists_every_bp_and_whether_a_check_evidences_it(django_assert_
     assert not by_code["SEC11-BP03"].automated  # penetration testing needs a person
 
 
-@pytest.mark.django_db
-def test_apply_suggestions_returns_only_supported_bps_and_audits_who_applied_them(review, owner):
+def _sec2_evidence(review):
     run = finished_run(review.workload)
     finding(run, "iam.password_policy", "PASS", ["SEC02-BP01"])
     finding(run, "secretsmanager.rotation", "PASS", ["SEC02-BP03", "SEC02-BP05"])
     finding(run, "iam.access_key_rotation", "FAIL", ["SEC02-BP05"])
-    question = Question.objects.get(lens_version=review.lens_version, code="SEC2")
-
-    assert apply_suggestions(review, question, owner) == ["SEC02-BP01", "SEC02-BP03"]
-
-    event = AuditEvent.objects.get(action="evidence.suggestions_apply")
-    assert event.actor == owner and event.after["suggested"] == ["SEC02-BP01", "SEC02-BP03"]
-    # Nothing was answered: the person saves the answer.
-    assert review.answers.get(question=question).selected == []
+    return run, Question.objects.get(lens_version=review.lens_version, code="SEC2")
 
 
 @pytest.mark.django_db
-def test_apply_suggestions_refuses_a_question_of_another_lens_version(review, owner):
+def test_suggested_practices_are_only_the_supported_bps_and_answer_nothing(review):
+    run, question = _sec2_evidence(review)
+
+    suggestions = suggested_practices(review, question)
+    assert (suggestions.codes, suggestions.run_id, suggestions.sources) == (
+        ["SEC02-BP01", "SEC02-BP03"],
+        run.pk,
+        [FindingSource.CHECKS],
+    )
+
+    assert review.answers.get(question=question).selected == []
+    assert not AuditEvent.objects.filter(action="evidence.suggestions_apply").exists()
+
+
+@pytest.mark.django_db
+def test_applying_suggestions_saves_the_answer_and_names_the_person_in_one_entry(review, owner):
+    run, question = _sec2_evidence(review)
+    answer = review.answers.get(question=question)
+
+    assert suggestions_apply(review=review, question=question, actor=owner, base_version=answer.version) == [
+        "SEC02-BP01",
+        "SEC02-BP03",
+    ]
+
+    answer.refresh_from_db()
+    assert answer.selected == ["SEC02-BP01", "SEC02-BP03"] and answer.updated_by == owner
+    event = AuditEvent.objects.get(action="evidence.suggestions_apply")
+    assert event.actor == owner and event.after == {
+        "question": "SEC2",
+        "suggested": ["SEC02-BP01", "SEC02-BP03"],
+        "run": str(run.pk),
+        "sources": [FindingSource.CHECKS],
+        "version": answer.version,
+    }
+
+
+@pytest.mark.django_db
+def test_a_version_conflict_saves_nothing_and_records_no_suggestions_applied(review, owner):
+    """Regression: the audit entry was written before the answer's save, so a refused save still said the
+    suggestions were applied."""
+    _, question = _sec2_evidence(review)
+    stale = review.answers.get(question=question).version
+    # Someone else saves the answer after the person opened the suggestions.
+    answer_record(review=review, question=question, actor=owner, base_version=stale, selected=["SEC02-BP02"])
+
+    with pytest.raises(AnswerConflict):
+        suggestions_apply(review=review, question=question, actor=owner, base_version=stale)
+
+    assert review.answers.get(question=question).selected == ["SEC02-BP02"]
+    assert not AuditEvent.objects.filter(action="evidence.suggestions_apply").exists()
+
+
+@pytest.mark.django_db
+def test_applying_suggestions_refuses_a_question_marked_not_applicable(review, owner):
+    _, question = _sec2_evidence(review)
+    answer = answer_record(
+        review=review,
+        question=question,
+        actor=owner,
+        base_version=1,
+        is_applicable=False,
+        reason="OUT_OF_SCOPE",
+    )
+    with pytest.raises(ValidationError, match="mark it as applicable first"):
+        suggestions_apply(review=review, question=question, actor=owner, base_version=answer.version)
+    assert not AuditEvent.objects.filter(action="evidence.suggestions_apply").exists()
+
+
+@pytest.mark.django_db
+def test_applying_suggestions_refuses_a_question_of_another_lens_version(review, owner):
     from questionnaire.models import LensVersion
 
     question = Question.objects.filter(lens_version=review.lens_version).first()
     question.lens_version_id = LensVersion.objects.order_by("-id").first().pk + 1
     with pytest.raises(ValidationError):
-        apply_suggestions(review, question, owner)
+        suggestions_apply(review=review, question=question, actor=owner, base_version=1)

@@ -301,7 +301,7 @@ def test_the_run_page_query_count_does_not_grow_with_findings(
     login(client, owner)
     url = reverse("run_detail", kwargs={"run_id": run.pk})
     client.get(url)
-    with django_assert_num_queries(10) as few:
+    with django_assert_num_queries(9) as few:
         client.get(url)
     for i in range(30):
         finding(

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from reviewapp.models import Answer, AuditEvent, ImprovementItem
+from reviewapp.selectors import review_summary
 from reviewapp.services import AnswerConflict, answer_record
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,37 @@ def test_a_stale_save_is_refused_and_the_first_save_survives(review, owner, cont
         answer_record(review=review, question=q, actor=contributor, base_version=1, selected=["SEC02-BP02"])
     assert conflict.value.current.notes == "mine"
     assert Answer.objects.get(review=review, question=q).selected == ["SEC02-BP01"]
+
+
+def test_a_save_based_on_a_version_that_was_never_stored_is_refused(review, owner, contributor):
+    """A base version from the future (a forged or corrupted form) must not overwrite: only the stored
+    version itself is a valid base, not anything at or above it."""
+    q = question(review, "SEC2")
+    answer_record(
+        review=review, question=q, actor=owner, base_version=1, selected=["SEC02-BP01"], notes="mine"
+    )
+    stored = Answer.objects.get(review=review, question=q)
+    assert stored.version == 2
+    with pytest.raises(AnswerConflict) as conflict:
+        answer_record(review=review, question=q, actor=contributor, base_version=3, selected=["SEC02-BP02"])
+    assert conflict.value.current.version == 2
+    stored.refresh_from_db()
+    assert (stored.selected, stored.notes, stored.version) == (["SEC02-BP01"], "mine", 2)
+    assert AuditEvent.objects.filter(action="answer.update", actor=contributor).count() == 0
+
+
+def test_marking_every_bp_not_applicable_answers_the_question(review, owner):
+    """A person who said why each best practice does not apply has answered: the question is rated (no risk),
+    counts as answered in the progress, and puts nothing on the plan."""
+    codes = list(question(review, "SEC9").best_practices.values_list("code", flat=True))
+    answer = record(review, owner, "SEC9", choices_not_applicable=dict.fromkeys(codes, "OUT_OF_SCOPE"))
+    assert answer.risk == "NONE"
+    summary = review_summary(review)
+    row = next(row for row in summary.rows if row.code == "SEC9")
+    assert row.answered and summary.counts.answered == 1
+    assert not ImprovementItem.objects.filter(
+        workload=review.workload, bp_code__in=codes, is_active=True
+    ).exists()
 
 
 def test_selecting_a_bp_resolves_its_item_and_unselecting_reopens_it(review, owner):

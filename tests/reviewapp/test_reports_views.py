@@ -93,7 +93,10 @@ def test_viewers_may_make_and_download_reports(client, viewer, review, django_ca
         response = client.post(reports_url(review), {"kind": "full", "source": "", "format": "pdf"})
     assert response.status_code == 302
     job = ReportJob.objects.get()
-    assert client.get(download_url(job)).status_code == 200
+    assert (job.state, job.created_by) == (ReportJob.State.DONE, viewer)
+    download = client.get(download_url(job))
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert download["Content-Disposition"] == f'attachment; filename="{job.filename}"'
 
 
 def test_outsiders_can_neither_ask_for_nor_download_reports(client, owner, outsider, review):

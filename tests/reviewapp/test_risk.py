@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import assume, given
@@ -21,6 +22,7 @@ from reviewapp.risk import (
     RISK_ORDER,
     AnswerState,
     RiskCounts,
+    answer_state,
     level_sort_key,
     missing_choices,
     question_risk,
@@ -260,6 +262,36 @@ def test_unknown_selected_ids_are_ignored() -> None:
 def test_it_reports_unanswered_before_looking_at_choices() -> None:
     assert question_risk(QUESTION, None) is Risk.UNANSWERED
     assert question_risk(QUESTION, AnswerState(selected=ALL_SELECTED)) is Risk.UNANSWERED
+
+
+def stored(**fields: object) -> SimpleNamespace:
+    """A stored answer as answer_state reads it: nothing selected, applicable, no per-choice reasons."""
+    defaults = {"selected": [], "none_of_these": False, "is_applicable": True, "choices_not_applicable": {}}
+    return SimpleNamespace(**(defaults | fields))
+
+
+CODES = ["sec_01_1", "sec_01_2"]
+
+
+def test_an_answer_with_every_choice_not_applicable_is_answered() -> None:
+    state = answer_state(stored(choices_not_applicable=dict.fromkeys(CODES, "OUT_OF_SCOPE")), CODES)
+    assert state.answered and not state.question_not_applicable
+    assert (
+        question_risk(QuestionSpec("sec_01", tuple(ChoiceSpec(c, Level.HIGH) for c in CODES)), state)
+        is Risk.NONE
+    )
+
+
+def test_an_answer_with_only_some_choices_not_applicable_is_not_answered_yet() -> None:
+    state = answer_state(stored(choices_not_applicable={"sec_01_1": "OUT_OF_SCOPE"}), CODES)
+    assert not state.answered
+
+
+def test_an_untouched_answer_is_not_answered_and_a_selection_or_none_of_these_is() -> None:
+    assert not answer_state(stored(), CODES).answered
+    assert answer_state(stored(selected=["sec_01_2"]), CODES).answered
+    assert answer_state(stored(none_of_these=True), CODES).answered
+    assert answer_state(stored(is_applicable=False), CODES).question_not_applicable
 
 
 def test_it_reports_a_question_that_does_not_apply() -> None:

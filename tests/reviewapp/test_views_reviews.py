@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from reviewapp.models import Answer, Review
 from reviewapp.risk import AnswerState, question_risk
+from reviewapp.services import answer_record
 from reviewapp.specs import version_specs
 
 pytestmark = pytest.mark.django_db
@@ -282,6 +283,26 @@ def test_applying_suggestions_needs_confirmation_and_is_recorded_as_the_persons_
     actions = list(AuditEvent.objects.filter(actor=owner).values_list("action", flat=True))
     assert "evidence.suggestions_apply" in actions and actions[-1] != "review.start"
     assert AuditEvent.objects.filter(action="answer.update", actor=owner).exists()
+
+
+def test_suggestions_confirmed_on_a_stale_page_change_nothing_and_say_so(client, review, owner, contributor):
+    from reviewapp.models import AuditEvent
+
+    evidence(review.workload, ("SEC02-BP01", "PASS"))
+    client.force_login(owner)
+    url = reverse("review_suggestions", kwargs={"review_id": review.pk, "question_code": "SEC2"})
+    assert 'name="base_version" value="1"' in client.get(url).content.decode()
+    question = review.lens_version.questions.get(code="SEC2")
+    answer_record(
+        review=review, question=question, actor=contributor, base_version=1, selected=["SEC02-BP02"]
+    )
+
+    response = client.post(url, {"base_version": 1}, follow=True)
+
+    assert response.redirect_chain[-1][0] == url
+    assert "The answer changed while you were looking" in response.content.decode()
+    assert answer(review, "SEC2").selected == ["SEC02-BP02"]
+    assert not AuditEvent.objects.filter(action="evidence.suggestions_apply").exists()
 
 
 def test_a_viewer_cannot_apply_suggestions(client, review, viewer):

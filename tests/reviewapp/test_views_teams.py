@@ -310,3 +310,5 @@ def test_outsiders_get_404_when_managing(client, outsider, team, owner):
     assert client.post(add_url(team), {"username": "oscar_outsider", "role": "OWNER"}).status_code == 404
     assert client.post(role_url(target), {"role": "VIEWER"}).status_code == 404
     assert client.post(remove_url(target)).status_code == 404
+    target.refresh_from_db()
+    assert target.role == "OWNER" and not team.memberships.filter(user=outsider).exists()

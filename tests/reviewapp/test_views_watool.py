@@ -48,6 +48,7 @@ def test_a_viewer_sees_the_page_without_the_form(client, viewer, review):
 def test_a_viewer_cannot_post(client, viewer, review):
     client.force_login(viewer)
     assert client.post(page(review), {"workload_arn": ARN, "action": "import"}).status_code == 403
+    assert not review.answers.exclude(version=1).exists()
 
 
 def test_an_outsider_gets_404(client, outsider, review):

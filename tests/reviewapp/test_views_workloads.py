@@ -241,6 +241,8 @@ def test_the_same_name_is_fine_in_another_team(client, admin_user, team, workloa
     elsewhere = outsider.memberships.get().team
     login(client, admin_user)
     assert client.post(CREATE, fields(team=elsewhere.pk, name="Checkout API")).status_code == 302
+    assert Workload.objects.filter(name="Checkout API").values_list("team", flat=True).count() == 2
+    assert Workload.objects.filter(team=elsewhere, name="Checkout API").exists()
 
 
 # --- Edit ---

@@ -29,6 +29,10 @@ from checks.services import target_create
 from reviewapp.models import User, Workload
 
 DEMO_WORKLOAD = "Demo web shop"
+MOTO_MISSING = (
+    "demo_evidence runs moto, the demo's AWS emulator, which is not installed here (production images leave it "
+    "out). Install it with: pip install 'wa-security-reviews[demo]' (make run and make install do)."
+)
 # moto accepts any credentials; these live only in this process's environment, never in a file or the DB.
 EMULATOR_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "demo-emulator",
@@ -89,7 +93,11 @@ class Command(BaseCommand):
         call_command("runserver", options["serve"], use_reloader=False)
 
     def _start_emulator(self) -> tuple[Any, str]:
-        from moto.server import ThreadedMotoServer
+        # Imported here: moto is the demo's emulator, in the `demo` extra, and not installed in production.
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as exc:
+            raise CommandError(MOTO_MISSING) from exc
 
         # moto's catalogue of public AMIs (and their snapshots, which it reports as the account's own) takes
         # seconds to load per region and would flood the demo with findings about snapshots nobody made.
@@ -115,6 +123,8 @@ class Command(BaseCommand):
         if AwsTarget.objects.filter(workload=workload, account_id=DEMO_ACCOUNT).exists():
             return
         actor = User.objects.filter(username="demo").first()
+        if actor is None:
+            raise CommandError("There is no demo user yet: run `manage.py setup_demo` first.")
         try:
             target_create(
                 workload=workload, actor=actor, account_id=DEMO_ACCOUNT, role_arn=DEMO_ROLE, regions=regions,

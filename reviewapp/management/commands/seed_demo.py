@@ -140,7 +140,7 @@ class Command(BaseCommand):
             raise CommandError("--teams must be between 1 and the number of workloads.")
         lens = Lens.objects.filter(slug=settings.DEFAULT_LENS_SLUG).first()
         version = lens.current_version() if lens else None
-        if version is None:
+        if lens is None or version is None:
             raise CommandError("The built-in lens is not loaded: run `manage.py load_lens` first.")
         password = password or f"demo-{secrets.token_urlsafe(9)}"
         started = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from ...access import get_workload_for_user
 from ...reports.sheets import FORMATS, HEADER, XLSX_CONTENT_TYPE, csv_bytes, plan_table, xlsx_bytes
 from ...selectors import PlanRow, improvement_plan
+from .. import AuthenticatedRequest
 
 
 def export_response(rows: Sequence[PlanRow], fmt: str, basename: str) -> HttpResponse:
@@ -37,7 +38,7 @@ def export_response(rows: Sequence[PlanRow], fmt: str, basename: str) -> HttpRes
 
 
 @require_GET
-def workload_plan_export(request: HttpRequest, workload_id: UUID, fmt: str) -> HttpResponse:
+def workload_plan_export(request: AuthenticatedRequest, workload_id: UUID, fmt: str) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     if fmt not in FORMATS:
         raise Http404("Exports are available as .csv or .xlsx")

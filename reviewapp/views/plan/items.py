@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +19,10 @@ from ...forms import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm, add_ser
 from ...models import ImprovementItem, ItemStatus, JiraConnection, Review, User, Workload
 from ...selectors import improvement_plan, lens_upgrade_available, plan_rows, plan_status_counts
 from ...services import item_update, items_bulk_update
+from .. import AuthenticatedRequest
 
 
-def is_htmx(request: HttpRequest) -> bool:
+def is_htmx(request: AuthenticatedRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
@@ -39,7 +40,7 @@ def _plan_url(workload: Workload, item: ImprovementItem | None = None) -> str:
     return f"{url}#item-{item.pk}" if item else url
 
 
-def _plan_context(request: HttpRequest, workload: Workload, **extra: Any) -> dict[str, Any]:
+def _plan_context(request: AuthenticatedRequest, workload: Workload, **extra: Any) -> dict[str, Any]:
     members = team_members(workload)
     filter_form = PlanFilterForm(request.GET or None, members=members)
     rows = improvement_plan(workload, filter_form.filters())
@@ -64,7 +65,7 @@ def _plan_context(request: HttpRequest, workload: Workload, **extra: Any) -> dic
 
 
 @require_GET
-def plan_page(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def plan_page(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     return render(request, "plan/plan.html", _plan_context(request, workload))
 
@@ -80,7 +81,7 @@ def _row(item: ImprovementItem):
 
 
 @require_http_methods(["GET", "POST"])
-def item_edit(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def item_edit(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     """Edit one item: an htmx request swaps the table row; a plain request gets a page of its own."""
     workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
     item = _item(workload, item_id)
@@ -111,7 +112,7 @@ def item_edit(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpRes
 
 
 @require_http_methods(["GET", "POST"])
-def accept_risk(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def accept_risk(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
     item = _item(workload, item_id)
     today = timezone.localdate()
@@ -148,7 +149,7 @@ def accept_risk(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpR
 
 
 @require_POST
-def bulk_update(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def bulk_update(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     """Assign an owner and/or a due date to the ticked items of this workload's plan, all or none."""
     workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
     form = BulkForm(request.POST, members=team_members(workload))

@@ -8,11 +8,13 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
+
+from questionnaire.rating import Risk
 
 from ...access import Action, get_workload_for_user, may
 from ...forms import MilestoneForm, add_service_errors
@@ -22,6 +24,7 @@ from ...risk import RiskCounts
 from ...selectors import milestone_trend
 from ...services import compare_snapshots, milestone_create, milestone_verify, review_snapshot
 from ...services.milestones import MAX_MILESTONES_PER_WORKLOAD
+from .. import AuthenticatedRequest
 
 NOW = "now"
 
@@ -31,13 +34,14 @@ def _reviews(workload: Workload) -> list[Review]:
 
 
 def _list_context(
-    request: HttpRequest, workload: Workload, form: MilestoneForm | None = None
+    request: AuthenticatedRequest, workload: Workload, form: MilestoneForm | None = None
 ) -> dict[str, Any]:
     reviews = _reviews(workload)
     trend = milestone_trend(workload)
     points = [(point.name, point.high, point.medium) for point in trend]
     if reviews:
-        now = RiskCounts.of(Answer.objects.filter(review__workload=workload).values_list("risk", flat=True))
+        risks = Answer.objects.filter(review__workload=workload).values_list("risk", flat=True)
+        now = RiskCounts.of(Risk(risk) for risk in risks)
         points.append(("Now", now.high, now.medium))
     return {
         "workload": workload,
@@ -55,13 +59,13 @@ def _list_context(
 
 
 @require_GET
-def milestone_list(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def milestone_list(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     return render(request, "plan/milestones.html", _list_context(request, workload))
 
 
 @require_POST
-def milestone_new(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def milestone_new(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
     form = MilestoneForm(request.POST, reviews=_reviews(workload))
     if form.is_valid():
@@ -78,7 +82,7 @@ def milestone_new(request: HttpRequest, workload_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def milestone_detail(request: HttpRequest, workload_id: UUID, milestone_id: UUID) -> HttpResponse:
+def milestone_detail(request: AuthenticatedRequest, workload_id: UUID, milestone_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id)
     milestone = get_object_or_404(
         Milestone.objects.select_related("created_by", "lens_version"), pk=milestone_id, workload=workload
@@ -121,7 +125,7 @@ def milestone_detail(request: HttpRequest, workload_id: UUID, milestone_id: UUID
 
 def _label(choices: type[ItemStatus] | type[NotApplicableReason], value: str) -> str:
     """The display name of a stored value; a value no longer in the choices shows as stored."""
-    return dict(choices.choices).get(value, value)
+    return str(dict(choices.choices).get(value, value))
 
 
 def _side(workload: Workload, value: str, other: Milestone | None) -> tuple[dict[str, Any], Milestone | None]:
@@ -147,7 +151,7 @@ def _side(workload: Workload, value: str, other: Milestone | None) -> tuple[dict
 
 
 @require_GET
-def milestone_compare(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def milestone_compare(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     """Compare ?a= (older) with ?b= (newer), each a milestone id or "now"; by default the latest milestone
     with now."""
     workload = get_workload_for_user(request.user, workload_id)

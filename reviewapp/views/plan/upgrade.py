@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -21,10 +21,11 @@ from ...access import Action, get_review_for_user, may
 from ...selectors import lens_upgrade_available
 from ...services import review_upgrade
 from ...services.lens_upgrade import lens_version_diff
+from .. import AuthenticatedRequest
 
 
 @require_http_methods(["GET", "POST"])
-def upgrade_page(request: HttpRequest, review_id: UUID) -> HttpResponse:
+def upgrade_page(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
     review = get_review_for_user(
         request.user, review_id, Action.EDIT if request.method == "POST" else Action.VIEW
     )

@@ -1,0 +1,52 @@
+"""Who calls the routes of the access table: each persona is a user of the World and the actions it holds there.
+
+Adding a persona is one line here plus, if it needs one, an object in the world fixture (test_url_access.py):
+a team member whose workload is shared with their team as VIEWER, say, is
+`Persona("share_viewer", frozenset({"view"}))` with the share made in the fixture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVERYTHING = frozenset({"view", "edit", "plan", "administer"})
+
+
+@dataclass(frozen=True)
+class Persona:
+    # The World attribute holding this persona's user.
+    name: str
+    # What the persona may do on the world's workload (and everything under it) and on its team.
+    actions: frozenset[str]
+    # An organisation administrator: may use the "admin" routes.
+    org_admin: bool = False
+    # The user the world's personal objects (API tokens) belong to.
+    owns_world: bool = False
+    # Rights not tied to the world's workload: "audit" (read some of the audit trail), "create_workload".
+    rights: frozenset[str] = frozenset()
+
+    def expects(self, route, method: str) -> tuple[int, ...]:
+        """The status codes this persona must get from `route` called with `method`."""
+        allowed = route.read_ok if method == "get" else route.write_ok
+        if route.scope == "user":
+            return allowed if route.right is None or route.right in self.rights else (403,)
+        if route.scope == "admin":
+            return allowed if self.org_admin else (403, 404)
+        if route.only_its_owner:
+            return allowed if self.owns_world else (404,)
+        if route.action(method) in self.actions:
+            return allowed
+        # Visible but not allowed is a 403; invisible does not exist.
+        return (403,) if "view" in self.actions else (404,)
+
+
+OWNS_A_TEAM = frozenset({"audit", "create_workload"})
+
+PERSONAS = (
+    Persona("owner", EVERYTHING, owns_world=True, rights=OWNS_A_TEAM),
+    Persona("viewer", frozenset({"view"})),
+    Persona("lead", frozenset({"view", "plan"}), rights=frozenset({"audit"})),
+    Persona("admin", EVERYTHING, org_admin=True, rights=OWNS_A_TEAM),
+    # Owns a team of their own ("Elsewhere"), so reads its audit entries and creates workloads there.
+    Persona("outsider", frozenset(), rights=OWNS_A_TEAM),
+)
