@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import Action, get_item_for_user, get_jira_team_for_user, get_workload_for_user
@@ -28,7 +27,7 @@ from ..jira.services import (
 from ..lib.queue import QueueUnavailable
 from ..models import WORK_LEFT, ImprovementItem
 from ..selectors import plan_rows
-from .base import ApiView
+from .base import ApiRequest, ApiView
 from .schema import ErrorOut
 
 QUEUE_DOWN = OpenApiResponse(ErrorOut, description="The task queue is unreachable; nothing was queued.")
@@ -116,14 +115,14 @@ CONNECTION_EXAMPLE = {
 
 
 class TeamJira(ApiView):
-    def _connection(self, request: Request, team_id) -> tuple:
+    def _connection(self, request: ApiRequest, team_id) -> tuple:
         team = get_jira_team_for_user(request.user, team_id)
         return team, JiraConnection.objects.filter(team=team).first()
 
     @extend_schema(operation_id="team_jira_retrieve", summary="The team's Jira connection (owners only)",
                    responses=JiraConnectionOut, tags=["jira"],
                    examples=[OpenApiExample("Connection", value=CONNECTION_EXAMPLE, response_only=True)])  # fmt: skip
-    def get(self, request: Request, team_id) -> Response:
+    def get(self, request: ApiRequest, team_id) -> Response:
         _, connection = self._connection(request, team_id)
         if connection is None:
             raise NotFound("This team has no Jira connection.")
@@ -133,7 +132,7 @@ class TeamJira(ApiView):
                    request=JiraConnectionIn, responses={200: JiraConnectionOut, 400: ErrorOut}, tags=["jira"],
                    examples=[OpenApiExample("Cloud", value=CONNECTION_IN_EXAMPLE, request_only=True),
                              OpenApiExample("Saved", value=CONNECTION_EXAMPLE, response_only=True)])  # fmt: skip
-    def put(self, request: Request, team_id) -> Response:
+    def put(self, request: ApiRequest, team_id) -> Response:
         team, _ = self._connection(request, team_id)
         serializer = JiraConnectionIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -147,7 +146,7 @@ class TeamJira(ApiView):
 
     @extend_schema(operation_id="team_jira_remove", summary="Remove the connection, its token and its links",
                    responses={204: None}, tags=["jira"])  # fmt: skip
-    def delete(self, request: Request, team_id) -> Response:
+    def delete(self, request: ApiRequest, team_id) -> Response:
         _, connection = self._connection(request, team_id)
         if connection is None:
             raise NotFound("This team has no Jira connection.")
@@ -163,7 +162,7 @@ class TeamJiraTest(ApiView):
                                             status_codes=["200"]),
                              OpenApiExample("Refused", value={"detail": "Jira refused the credentials (401)."},
                                             response_only=True, status_codes=["502"])])  # fmt: skip
-    def post(self, request: Request, team_id) -> Response:
+    def post(self, request: ApiRequest, team_id) -> Response:
         team = get_jira_team_for_user(request.user, team_id)
         connection = JiraConnection.objects.filter(team=team).first()
         if connection is None:
@@ -207,7 +206,7 @@ class ItemJira(ApiView):
                    responses=JiraLinkOut, tags=["jira"],
                    examples=[OpenApiExample("Linked", value=LINK_EXAMPLE, response_only=True),
                              OpenApiExample("Failing", value=FAILED_EXAMPLE, response_only=True)])  # fmt: skip
-    def get(self, request: Request, item_id) -> Response:
+    def get(self, request: ApiRequest, item_id) -> Response:
         return Response(JiraLinkOut(_link_of(get_item_for_user(request.user, item_id))).data)
 
     @extend_schema(
@@ -231,7 +230,7 @@ class ItemJira(ApiView):
         ],
         tags=["jira"],
     )
-    def post(self, request: Request, item_id) -> Response:
+    def post(self, request: ApiRequest, item_id) -> Response:
         item = get_item_for_user(request.user, item_id, Action.PLAN)
         serializer = JiraLinkIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -240,7 +239,7 @@ class ItemJira(ApiView):
                 link = jira_issue_link(
                     item=item, actor=request.user, issue_key=serializer.validated_data["issue_key"]
                 )
-                answer = status.HTTP_201_CREATED
+                answer: int = status.HTTP_201_CREATED
             else:
                 jira_issues_request(items=[item], actor=request.user)
                 answer = status.HTTP_202_ACCEPTED
@@ -261,7 +260,7 @@ class ItemJiraAction(ApiView):
         examples=[OpenApiExample("Link", value=LINK_EXAMPLE, response_only=True)],
         tags=["jira"],
     )
-    def post(self, request: Request, item_id) -> Response:
+    def post(self, request: ApiRequest, item_id) -> Response:
         needed = Action.EDIT if self.action_name == "confirm" else Action.PLAN
         item = get_item_for_user(request.user, item_id, needed)
         link = _link_of(item)
@@ -303,7 +302,7 @@ class WorkloadJiraIssues(ApiView):
         ],
         tags=["jira"],
     )
-    def post(self, request: Request, workload_id) -> Response:
+    def post(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
         serializer = JiraLevelIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -331,7 +330,7 @@ class WorkloadJiraSync(ApiView):
                    request=None, responses={202: ErrorOut, 400: ErrorOut, 503: QUEUE_DOWN}, tags=["jira"],
                    examples=[OpenApiExample("Queued", value={"detail": "4 Jira link(s) queued for a sync."},
                                             response_only=True, status_codes=["202"])])  # fmt: skip
-    def post(self, request: Request, workload_id) -> Response:
+    def post(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
         links = list(JiraLink.objects.filter(item__workload=workload))
         try:

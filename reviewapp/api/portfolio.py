@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..access import get_saved_filter_for_user
@@ -21,7 +20,7 @@ from ..models import Environment, ReportJob, SavedFilter
 from ..reports.jobs import consolidated_jobs_of, consolidated_request
 from ..services.saved_filters import saved_filter_create, saved_filter_delete
 from . import examples as ex
-from .base import ApiView
+from .base import ApiRequest, ApiView
 from .reports import REPORT_EXAMPLE, ReportOut
 from .schema import ErrorOut
 
@@ -77,7 +76,7 @@ class ConsolidatedReportList(ApiView):
         examples=[OpenApiExample("Reports", value=CONSOLIDATED_EXAMPLE, response_only=True)],
         tags=["reports"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         return self.paginated(consolidated_jobs_of(request.user), ReportOut)
 
     @extend_schema(
@@ -111,7 +110,7 @@ class ConsolidatedReportList(ApiView):
         ],
         tags=["reports"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         serializer = ConsolidatedIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = consolidated_report_form(request.user, _form_data(serializer.validated_data))
@@ -156,7 +155,7 @@ class SavedFilterList(ApiView):
         examples=[OpenApiExample("Filters", value=SAVED_EXAMPLE, response_only=True)],
         tags=["dashboard"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         return self.paginated(SavedFilter.objects.filter(user=request.user).order_by("name"), SavedFilterOut)
 
     @extend_schema(
@@ -177,7 +176,7 @@ class SavedFilterList(ApiView):
         ],
         tags=["dashboard"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         serializer = SavedFilterIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -200,7 +199,7 @@ class SavedFilterDetail(ApiView):
         examples=[OpenApiExample("Filter", value=SAVED_EXAMPLE, response_only=True)],
         tags=["dashboard"],
     )
-    def get(self, request: Request, filter_id) -> Response:
+    def get(self, request: ApiRequest, filter_id) -> Response:
         return Response(SavedFilterOut(get_saved_filter_for_user(request.user, filter_id)).data)
 
     @extend_schema(
@@ -209,6 +208,6 @@ class SavedFilterDetail(ApiView):
         responses={204: None},
         tags=["dashboard"],
     )
-    def delete(self, request: Request, filter_id) -> Response:
+    def delete(self, request: ApiRequest, filter_id) -> Response:
         saved_filter_delete(saved=get_saved_filter_for_user(request.user, filter_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,8 @@ review may ask for its reports; a report shows nothing the review pages do not.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -56,7 +58,7 @@ class ReportRequestIn(serializers.Serializer):
     )
 
 
-REPORT_EXAMPLE = {
+REPORT_EXAMPLE: dict[str, Any] = {
     "id": ex.REPORT_ID,
     "review": ex.REVIEW_ID,
     "milestone": None,

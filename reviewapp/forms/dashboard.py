@@ -55,9 +55,8 @@ class DashboardFilterForm(forms.Form):
         )
 
 
-def dashboard_filter_form(user: User, data: Any = None, form_class: type[DashboardFilterForm] | None = None,
-                          **kwargs: Any) -> DashboardFilterForm:  # fmt: skip
-    """The dashboard's filters for `user`: the teams they may see, the people owning items they may see."""
+def filter_choices(user: User) -> dict[str, Any]:
+    """The filter fields' choices for `user`: the teams they may see, the people owning items they may see."""
     teams = list(teams_visible_to(user).order_by("name").values_list("pk", "name"))
     owners = list(
         User.objects.filter(
@@ -66,7 +65,11 @@ def dashboard_filter_form(user: User, data: Any = None, form_class: type[Dashboa
             ).values("owner_id")
         ).order_by("first_name", "last_name", "username")
     )
-    return (form_class or DashboardFilterForm)(data, teams=teams, owners=owners, **kwargs)
+    return {"teams": teams, "owners": owners}
+
+
+def dashboard_filter_form(user: User, data: Any = None) -> DashboardFilterForm:
+    return DashboardFilterForm(data, **filter_choices(user))
 
 
 def describe_filters(form: DashboardFilterForm) -> str:
@@ -75,7 +78,7 @@ def describe_filters(form: DashboardFilterForm) -> str:
     parts = []
     for name in ("team", "environment", "risk", "owner"):
         if data.get(name):
-            label = dict(form.fields[name].choices).get(data[name], data[name])
+            label = dict(getattr(form.fields[name], "choices", [])).get(data[name], data[name])
             parts.append(f"items owned by {label}" if name == "owner" else str(label))
     if data.get("tag"):
         parts.append(f"tag {data['tag']}")

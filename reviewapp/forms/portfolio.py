@@ -12,7 +12,7 @@ from django.utils import timezone
 from ..models import SavedFilter, User
 from ..reports.consolidated import ConsolidatedScope
 from ..selectors.dashboard import DashboardFilters
-from .dashboard import DashboardFilterForm, dashboard_filter_form, describe_filters
+from .dashboard import DashboardFilterForm, dashboard_filter_form, describe_filters, filter_choices
 
 # The trend looks back this far by default, and at most this far.
 DEFAULT_SINCE_DAYS = 180
@@ -36,12 +36,13 @@ class ConsolidatedReportForm(DashboardFilterForm):
         choices=[("pdf", "PDF"), ("xlsx", "Excel workbook")], initial="pdf", required=False
     )
 
-    def __init__(self, *args: Any, saved_filters: list[SavedFilter], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, requester: User, saved_filters: list[SavedFilter], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = requester
         self.saved = {str(saved.pk): saved for saved in saved_filters}
-        self.fields["saved_filter"].choices = [("", "None")] + [
-            (key, saved.name) for key, saved in self.saved.items()
-        ]
+        self.saved_check: DashboardFilterForm | None = None
+        choices = [("", "None")] + [(key, saved.name) for key, saved in self.saved.items()]
+        self.fields["saved_filter"].choices = choices  # type: ignore[attr-defined]
 
     def clean_since(self) -> date:
         today = timezone.localdate()
@@ -56,14 +57,17 @@ class ConsolidatedReportForm(DashboardFilterForm):
         return self.cleaned_data.get("format") or "pdf"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         saved = self.saved.get(data.get("saved_filter") or "")
         if saved is not None:
             # The saved filter's values go through the same checks as typed ones: a team the person can no
             # longer see, or a value that is no longer valid, is an error, never silently widened.
             check = dashboard_filter_form(self.user, saved.filters)
             if not check.is_valid():
-                problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in check.errors.items())
+                problems = "; ".join(
+                    f"{name}: {' '.join(str(error) for error in errors)}"
+                    for name, errors in check.errors.items()
+                )
                 raise forms.ValidationError(
                     f"The saved filter “{saved.name}” no longer applies ({problems})."
                 )
@@ -73,7 +77,7 @@ class ConsolidatedReportForm(DashboardFilterForm):
     def scope(self) -> ConsolidatedScope:
         """The valid form as a report scope, with a label in words."""
         saved = self.saved.get(self.cleaned_data.get("saved_filter") or "")
-        form = self.saved_check if saved is not None else self
+        form = self.saved_check if saved is not None and self.saved_check is not None else self
         filters = DashboardFilters(**{name: form.cleaned_data.get(name) or "" for name in FILTER_NAMES})
         words = describe_filters(form)
         if saved is not None:
@@ -85,9 +89,7 @@ class ConsolidatedReportForm(DashboardFilterForm):
 
 def consolidated_report_form(user: User, data: Any = None) -> ConsolidatedReportForm:
     saved = list(SavedFilter.objects.filter(user=user).order_by("name"))
-    form = dashboard_filter_form(user, data, form_class=ConsolidatedReportForm, saved_filters=saved)
-    form.user = user
-    return form
+    return ConsolidatedReportForm(data, requester=user, saved_filters=saved, **filter_choices(user))
 
 
 class SavedFilterForm(forms.Form):

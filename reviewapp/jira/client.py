@@ -165,7 +165,7 @@ class JiraClient:
                 f"Could not reach Jira at {self.base}: {exc.strerror or exc}.", kind="unreachable"
             ) from exc
         for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%")[0])
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
             if address.is_link_local or address.is_multicast or address.is_unspecified:
                 raise JiraError(f"{host} resolves to an address that cannot be a Jira site.", kind="refused")
 

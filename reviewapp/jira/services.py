@@ -311,7 +311,7 @@ def jira_sync_request(*, links: Iterable[JiraLink], actor: User, workload_id: An
 def _answer_of(item: ImprovementItem) -> tuple[Review, Answer]:
     review = Review.objects.filter(workload_id=item.workload_id, lens_id=item.lens_id).first()
     entry = version_specs(review.lens_version_id).bp_index.get(item.bp_code) if review else None
-    if entry is None:
+    if review is None or entry is None:
         raise ValidationError(
             {
                 NON_FIELD_ERRORS: [

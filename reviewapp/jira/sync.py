@@ -289,20 +289,24 @@ def link_sync(link_id: Any, *, force: bool = False) -> str:
 def links_sync(link_ids: list[Any], *, force: bool = False) -> dict[str, int]:
     """Sync the given links one after another; a 429 on a connection skips its remaining links this time."""
     outcomes: dict[str, int] = {}
-    paused: set[Any] = set()
-    connections = dict(JiraLink.objects.filter(pk__in=link_ids).values_list("pk", "connection_id"))
+    paused: set[str] = set()
+    # Task arguments are strings, query results UUIDs: compare them as strings.
+    connections = {
+        str(pk): str(connection_id)
+        for pk, connection_id in JiraLink.objects.filter(pk__in=link_ids).values_list("pk", "connection_id")
+    }
     for link_id in link_ids:
-        if connections.get(link_id) in paused:
+        connection_id = connections.get(str(link_id))
+        if connection_id is None or connection_id in paused:
             outcome = "SKIPPED"
         else:
             outcome = link_sync(link_id, force=force)
+            now = timezone.now()
             if (
                 outcome == "FAILED"
-                and JiraConnection.objects.filter(
-                    pk=connections.get(link_id), paused_until__gt=timezone.now()
-                ).exists()
+                and JiraConnection.objects.filter(pk=connection_id, paused_until__gt=now).exists()
             ):
-                paused.add(connections.get(link_id))
+                paused.add(connection_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 

@@ -191,7 +191,8 @@ def report_run(job_id: Any) -> str:
         "review__workload__team", "review__lens", "milestone", "created_by"
     ).get(pk=job_id)
     try:
-        if job.kind == ReportJob.Kind.CONSOLIDATED:
+        # A review's report always has its review (constraint reportjob_review_unless_consolidated).
+        if job.kind == ReportJob.Kind.CONSOLIDATED or job.review is None:
             file = _consolidated_report_file(job)
         else:
             file = report_file(job.review, fmt=job.format, kind=job.kind, milestone=job.milestone)

@@ -182,7 +182,7 @@ def portfolio(user: User, filters: DashboardFilters, *, since: date, today: date
             bp_code=item.bp_code,
             title=catalogue.get(item.bp_code, (item.bp_code, ""))[0],
             level=catalogue.get(item.bp_code, ("", ""))[1],
-            accepted_by=item.accepted_by.display_name() if item.accepted_by_id else "",
+            accepted_by=item.accepted_by.display_name() if item.accepted_by is not None else "",
             expires_on=item.acceptance_expires_on,
             justification=item.acceptance_justification,
             expiring=bool(item.acceptance_expires_on and item.acceptance_expires_on <= soon),

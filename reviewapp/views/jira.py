@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,6 +33,7 @@ from ..jira.services import (
 from ..lib.queue import QueueUnavailable
 from ..models import WORK_LEFT, ImprovementItem
 from ..selectors import plan_rows
+from . import AuthenticatedRequest
 
 
 def _errors(error: ValidationError) -> str:
@@ -40,7 +41,7 @@ def _errors(error: ValidationError) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def team_jira(request: HttpRequest, team_id: UUID) -> HttpResponse:
+def team_jira(request: AuthenticatedRequest, team_id: UUID) -> HttpResponse:
     team = get_jira_team_for_user(request.user, team_id)
     connection = JiraConnection.objects.filter(team=team).first()
     form = JiraConnectionForm(request.POST or None, connection=connection)
@@ -63,7 +64,7 @@ def team_jira(request: HttpRequest, team_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def team_jira_test(request: HttpRequest, team_id: UUID) -> HttpResponse:
+def team_jira_test(request: AuthenticatedRequest, team_id: UUID) -> HttpResponse:
     team = get_jira_team_for_user(request.user, team_id)
     connection = JiraConnection.objects.filter(team=team).first()
     if connection is None:
@@ -77,7 +78,7 @@ def team_jira_test(request: HttpRequest, team_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def team_jira_remove(request: HttpRequest, team_id: UUID) -> HttpResponse:
+def team_jira_remove(request: AuthenticatedRequest, team_id: UUID) -> HttpResponse:
     team = get_jira_team_for_user(request.user, team_id)
     connection = JiraConnection.objects.filter(team=team).first()
     if connection is not None:
@@ -94,11 +95,11 @@ def _back(item: ImprovementItem) -> HttpResponse:
     return redirect(f"{url}#item-{item.pk}")
 
 
-def _item(request: HttpRequest, workload_id: UUID, item_id: UUID, action: Action) -> ImprovementItem:
+def _item(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID, action: Action) -> ImprovementItem:
     return get_item_for_user(request.user, item_id, action, workload_id=workload_id)
 
 
-def _run(request: HttpRequest, call, success: str) -> None:  # noqa: ANN001
+def _run(request: AuthenticatedRequest, call, success: str) -> None:  # noqa: ANN001
     try:
         result = call()
     except ValidationError as error:
@@ -110,7 +111,7 @@ def _run(request: HttpRequest, call, success: str) -> None:  # noqa: ANN001
 
 
 @require_POST
-def item_jira_create(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def item_jira_create(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     item = _item(request, workload_id, item_id, Action.PLAN)
     _run(
         request,
@@ -121,7 +122,7 @@ def item_jira_create(request: HttpRequest, workload_id: UUID, item_id: UUID) -> 
 
 
 @require_POST
-def item_jira_link(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def item_jira_link(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     item = _item(request, workload_id, item_id, Action.PLAN)
     form = JiraLinkForm(request.POST)
     if not form.is_valid():
@@ -136,7 +137,7 @@ def item_jira_link(request: HttpRequest, workload_id: UUID, item_id: UUID) -> Ht
 
 
 @require_POST
-def item_jira_sync(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def item_jira_sync(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     item = _item(request, workload_id, item_id, Action.PLAN)
     links = JiraLink.objects.filter(item=item)
     _run(
@@ -148,7 +149,7 @@ def item_jira_sync(request: HttpRequest, workload_id: UUID, item_id: UUID) -> Ht
 
 
 @require_POST
-def item_jira_confirm(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def item_jira_confirm(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     item = _item(request, workload_id, item_id, Action.EDIT)
     link = JiraLink.objects.select_related("item__workload").filter(item=item).first()
     if link is None:
@@ -163,7 +164,7 @@ def item_jira_confirm(request: HttpRequest, workload_id: UUID, item_id: UUID) ->
 
 
 @require_POST
-def item_jira_dismiss(request: HttpRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
+def item_jira_dismiss(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     item = _item(request, workload_id, item_id, Action.PLAN)
     link = JiraLink.objects.select_related("item__workload").filter(item=item).first()
     if link is None:
@@ -174,7 +175,7 @@ def item_jira_dismiss(request: HttpRequest, workload_id: UUID, item_id: UUID) ->
 
 
 @require_POST
-def workload_jira_create(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def workload_jira_create(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     """A Jira issue for every item of one level on the plan that has work left and no issue yet."""
     workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
     form = JiraLevelForm(request.POST)
@@ -201,7 +202,7 @@ def workload_jira_create(request: HttpRequest, workload_id: UUID) -> HttpRespons
 
 
 @require_POST
-def workload_jira_sync(request: HttpRequest, workload_id: UUID) -> HttpResponse:
+def workload_jira_sync(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
     links = list(JiraLink.objects.filter(item__workload=workload))
     _run(

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,17 +24,18 @@ from ..lib.queue import QueueUnavailable
 from ..models import ReportJob
 from ..reports.jobs import consolidated_jobs_of, consolidated_request, content_type_of
 from ..services.saved_filters import saved_filter_create, saved_filter_delete
+from . import AuthenticatedRequest
 from .reports import _attachment
 
 
-def _page(request: HttpRequest, form: ConsolidatedReportForm, status: int = 200) -> HttpResponse:
+def _page(request: AuthenticatedRequest, form: ConsolidatedReportForm, status: int = 200) -> HttpResponse:
     jobs = consolidated_jobs_of(request.user)
     context = {"form": form, "jobs": jobs, "polling": any(job.is_active for job in jobs)}
     return render(request, "reports/portfolio.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-def portfolio_reports(request: HttpRequest) -> HttpResponse:
+def portfolio_reports(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "GET":
         # Opened from the dashboard with its filters in the query: start from them.
         form = consolidated_report_form(request.user)
@@ -62,7 +63,7 @@ def portfolio_reports(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def portfolio_report_jobs(request: HttpRequest) -> HttpResponse:
+def portfolio_report_jobs(request: AuthenticatedRequest) -> HttpResponse:
     """The list of the person's consolidated reports alone, which the page polls while one is made."""
     jobs = consolidated_jobs_of(request.user)
     return render(
@@ -71,12 +72,12 @@ def portfolio_report_jobs(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def portfolio_report_download(request: HttpRequest, job_id: UUID) -> HttpResponse:
+def portfolio_report_download(request: AuthenticatedRequest, job_id: UUID) -> HttpResponse:
     job = get_report_job_for_user(request.user, job_id)
     if job.kind != ReportJob.Kind.CONSOLIDATED or job.state != ReportJob.State.DONE:
         raise Http404("No such report, or it is not ready yet")
     content = ReportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
-    return _attachment(bytes(content), content_type_of(job), job.filename)
+    return _attachment(bytes(content or b""), content_type_of(job), job.filename)
 
 
 def _dashboard_url(query: dict[str, str]) -> str:
@@ -84,7 +85,7 @@ def _dashboard_url(query: dict[str, str]) -> str:
 
 
 @require_POST
-def saved_filter_save(request: HttpRequest) -> HttpResponse:
+def saved_filter_save(request: AuthenticatedRequest) -> HttpResponse:
     """Save the dashboard's current filter (sent along as hidden fields) under a name."""
     filters_form = dashboard_filter_form(request.user, request.POST)
     name_form = SavedFilterForm(request.POST)
@@ -108,7 +109,7 @@ def saved_filter_save(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def saved_filter_remove(request: HttpRequest, filter_id: UUID) -> HttpResponse:
+def saved_filter_remove(request: AuthenticatedRequest, filter_id: UUID) -> HttpResponse:
     saved = get_saved_filter_for_user(request.user, filter_id)
     saved_filter_delete(saved=saved, actor=request.user)
     messages.success(request, f"Filter “{saved.name}” deleted.")

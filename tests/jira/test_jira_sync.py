@@ -284,3 +284,18 @@ def test_a_request_whose_task_was_lost_is_picked_up_by_the_schedule(
     JiraLink.objects.filter(pk=link.pk).update(created_at=timezone.now() - timedelta(minutes=10))
     assert sync_due() == {"CREATED": 1}
     assert JiraLink.objects.get(pk=link.pk).issue_key == "SEC-1"
+
+
+def test_a_rate_limit_skips_the_rest_of_that_connections_links_in_the_same_run(
+    jira, connection, answered, owner, workload
+):
+    from reviewapp.jira.sync import links_sync
+
+    links = [
+        JiraLink.objects.create(item=item(workload, code), connection=connection, created_by=owner)
+        for code in ("SEC02-BP01", "SEC02-BP02", "SEC02-BP03")
+    ]
+    jira.fail("/search", 429, headers={"Retry-After": "60"})
+    # As the task receives them: strings.
+    assert links_sync([str(link.pk) for link in links], force=True) == {"FAILED": 1, "SKIPPED": 2}
+    assert jira.created() == []

@@ -19,13 +19,13 @@ class Command(BaseCommand):
         if not crypto.is_configured():
             raise CommandError("FIELD_ENCRYPTION_KEY is not set: there is no key to rotate to.")
         done = 0
-        failed: list[int] = []
+        failed: list[str] = []
         with transaction.atomic():
             for device in MfaDevice.objects.select_for_update().only("pk", "encrypted_secret"):
                 try:
                     device.encrypted_secret = crypto.reencrypt(device.encrypted_secret)
                 except crypto.DecryptionError:
-                    failed.append(device.pk)
+                    failed.append(f"authenticator {device.pk}")
                     continue
                 device.save(update_fields=["encrypted_secret"])
                 done += 1
