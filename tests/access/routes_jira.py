@@ -59,11 +59,12 @@ def _connection_data(world: World) -> dict:
 
 
 def _owner_only(**kwargs) -> Route:
-    return Route(scope="object", viewer_reads=False, **kwargs)
+    """The team's connection: reading it too needs ADMINISTER (its owners, organisation admins)."""
+    return Route(scope="object", viewer_reads=False, needs="administer", **kwargs)
 
 
-def _item_action(name: str, data=lambda world: {}) -> Route:  # noqa: ANN001
-    return Route(scope="object", read=False, write="post", kwargs=_item, data=data)
+def _item_action(name: str, data=lambda world: {}, needs: str = "plan") -> Route:  # noqa: ANN001
+    return Route(scope="object", read=False, write="post", kwargs=_item, data=data, needs=needs)
 
 
 ROUTES = {
@@ -73,18 +74,24 @@ ROUTES = {
     "item_jira_create": _item_action("create"),
     "item_jira_link": _item_action("link", data=lambda world: {"issue_key": "SEC-7"}),
     "item_jira_sync": _item_action("sync"),
-    "item_jira_confirm": _item_action("confirm"),
+    # Confirming selects the practice in the review: it needs EDIT, which a security lead does not have.
+    "item_jira_confirm": _item_action("confirm", needs="edit"),
     "item_jira_dismiss": _item_action("dismiss"),
     "workload_jira_create": Route(
         scope="object",
         read=False,
         write="post",
+        needs="plan",
         kwargs=lambda world: {"workload_id": world.workload.pk},
         data=lambda world: {"level": "HIGH"},
     ),  # fmt: skip
     "workload_jira_sync": Route(
-        scope="object", read=False, write="post", kwargs=lambda world: {"workload_id": world.workload.pk}
-    ),
+        scope="object",
+        read=False,
+        write="post",
+        needs="plan",
+        kwargs=lambda world: {"workload_id": world.workload.pk},
+    ),  # fmt: skip
     "api_team_jira": _owner_only(
         kwargs=_team, api=True, write="put", content_type=JSON, data=_connection_data, write_ok=(200,)
     ),
@@ -92,21 +99,30 @@ ROUTES = {
     "api_team_jira_test": _owner_only(kwargs=_team, api=True, read=False, write="post", write_ok=(502,)),
     # Linking again is refused (400: the item already has its issue) after access let the owner through.
     "api_item_jira": Route(
-        scope="object", api=True, write="post", content_type=JSON, kwargs=_linked, write_ok=(400,)
+        scope="object",
+        api=True,
+        write="post",
+        needs="plan",
+        content_type=JSON,
+        kwargs=_linked,
+        write_ok=(400,),
     ),
-    "api_item_jira_sync": Route(scope="object", api=True, read=False, write="post", kwargs=_linked),
+    "api_item_jira_sync": Route(
+        scope="object", api=True, read=False, write="post", needs="plan", kwargs=_linked
+    ),
     # Jira does not say done, so there is nothing to confirm or dismiss: 400 once access is granted.
     "api_item_jira_confirm": Route(
         scope="object", api=True, read=False, write="post", kwargs=_linked, write_ok=(400,)
     ),
     "api_item_jira_dismiss": Route(
-        scope="object", api=True, read=False, write="post", kwargs=_linked, write_ok=(400,)
+        scope="object", api=True, read=False, write="post", needs="plan", kwargs=_linked, write_ok=(400,)
     ),
     "api_workload_jira_issues": Route(
         scope="object",
         api=True,
         read=False,
         write="post",
+        needs="plan",
         content_type=JSON,
         write_ok=(202,),
         kwargs=lambda world: {"workload_id": world.workload.pk},
@@ -117,6 +133,7 @@ ROUTES = {
         api=True,
         read=False,
         write="post",
+        needs="plan",
         write_ok=(202,),
         kwargs=lambda world: {"workload_id": world.workload.pk},
     ),  # fmt: skip

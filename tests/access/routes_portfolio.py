@@ -1,6 +1,6 @@
 """Access table for the consolidated report and saved dashboard filters (reviewapp/views/portfolio.py and
-reviewapp/api/portfolio.py). A consolidated report belongs to whoever asked for it: the outsider and the
-viewer get 404 for the owner's report and the owner's saved filter."""
+reviewapp/api/portfolio.py). A consolidated report belongs to whoever asked for it (and organisation admins may
+open it); a saved filter only to its owner: for everyone else they do not exist (404), teammates included."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ ROUTES = {
     "portfolio_reports": Route(scope="user", write="post", data=lambda world: {"environment": "PRODUCTION"}),
     "portfolio_report_jobs": Route(scope="user"),
     "portfolio_report_download": Route(
-        scope="object", viewer_reads=False, kwargs=lambda world: {"job_id": world.consolidated.pk}
+        scope="object",
+        only_its_owner=True,
+        admins_too=True,
+        kwargs=lambda world: {"job_id": world.consolidated.pk},
     ),
     "saved_filter_save": Route(
         scope="user",
@@ -41,8 +44,12 @@ ROUTES = {
         data=lambda world: {"name": "Mine", "environment": "PRODUCTION"},
     ),
     "saved_filter_delete": Route(
-        scope="object", read=False, write="post", kwargs=lambda world: {"filter_id": world.saved_filter.pk}
-    ),
+        scope="object",
+        read=False,
+        write="post",
+        only_its_owner=True,
+        kwargs=lambda world: {"filter_id": world.saved_filter.pk},
+    ),  # fmt: skip
     "api_consolidated_report_list": Route(
         scope="user",
         api=True,
@@ -63,7 +70,7 @@ ROUTES = {
         scope="object",
         api=True,
         write="delete",
-        viewer_reads=False,
+        only_its_owner=True,
         write_ok=(204,),
         kwargs=lambda world: {"filter_id": world.saved_filter.pk},
     ),  # fmt: skip
