@@ -10,8 +10,8 @@ from django import forms
 from django.utils import timezone
 
 from ..models import SavedFilter, User
-from ..reports.consolidated import ConsolidatedScope
 from ..selectors.dashboard import DashboardFilters
+from ..selectors.portfolio import ConsolidatedScope
 from .dashboard import DashboardFilterForm, dashboard_filter_form, describe_filters, filter_choices
 
 # The trend looks back this far by default, and at most this far.

@@ -9,9 +9,7 @@ turns a job's stored scope into a file. The requester's access at render time de
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -21,8 +19,7 @@ from django.utils.safestring import mark_safe
 from ..lib.charts import area_risk_chart, risk_trend_svg
 from ..models import ReportJob, User
 from ..risk import RiskCounts
-from ..selectors.dashboard import DashboardFilters
-from ..selectors.portfolio import Portfolio, portfolio
+from ..selectors.portfolio import ConsolidatedScope, Portfolio, portfolio
 from .errors import ReportTooLarge
 from .fetcher import STATIC_PREFIX
 from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
@@ -40,24 +37,6 @@ TABLE_ROWS = 40
 PDF_JUSTIFICATION_CHARS = 90
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class ConsolidatedScope:
-    """What a consolidated report covers: the dashboard filters, the start of the trend, and a label."""
-
-    filters: DashboardFilters
-    since: date
-    label: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"filters": self.filters.as_dict(), "since": self.since.isoformat(), "label": self.label}
-
-    @classmethod
-    def of(cls, stored: dict[str, Any]) -> ConsolidatedScope:
-        known = set(DashboardFilters.__dataclass_fields__)
-        filters = {key: str(value) for key, value in (stored.get("filters") or {}).items() if key in known}
-        return cls(DashboardFilters(**filters), date.fromisoformat(stored["since"]), stored.get("label", ""))
 
 
 def consolidated_filename(fmt: str, today: date | None = None) -> str:

@@ -123,6 +123,24 @@ class Portfolio:
         return sum(1 for risk in self.accepted if risk.expiring)
 
 
+@dataclass(frozen=True)
+class ConsolidatedScope:
+    """What a consolidated report covers: the dashboard filters, the start of the trend, and a label."""
+
+    filters: DashboardFilters
+    since: date
+    label: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"filters": self.filters.as_dict(), "since": self.since.isoformat(), "label": self.label}
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> ConsolidatedScope:
+        known = set(DashboardFilters.__dataclass_fields__)
+        filters = {key: str(value) for key, value in (stored.get("filters") or {}).items() if key in known}
+        return cls(DashboardFilters(**filters), date.fromisoformat(stored["since"]), stored.get("label", ""))
+
+
 def portfolio_workload_count(user: User, filters: DashboardFilters) -> int:
     """How many workloads a consolidated report with these filters would cover (before the risk filter)."""
     from .dashboard import dashboard_workloads
@@ -278,6 +296,7 @@ def _trend(
 
 __all__ = [
     "AcceptedRisk",
+    "ConsolidatedScope",
     "MissingPractice",
     "Portfolio",
     "TrendPoint",
