@@ -1,9 +1,10 @@
 """`python -m bench` (`make bench`): build a throwaway PostgreSQL database at scale and measure the app on it.
 
-Steps: create the database `bench_reviews` on the server DATABASE_URL names, migrate, load the lens, seed 50
-workloads and measure the dashboard, seed 950 more and measure every page next to the bare view, render the
-PDF, count answer saves per second against gunicorn, time evidence collection and a 20,000-finding evidence
-import, print the table, write bench/results.json, and drop the database. See docs/performance.md.
+Steps: create the database `bench_reviews` (or BENCH_DATABASE) on the server DATABASE_URL names, migrate, load the
+lens, seed 50 workloads and measure the dashboard, seed up to 200 and render the consolidated report (PDF and
+XLSX), seed the rest up to 1,000 and measure every page next to the bare view, render the PDF, count answer
+saves per second against gunicorn, time evidence collection and a 20,000-finding evidence import, print the
+table, write bench/results.json, and drop the database. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", type=int, default=1000, help="workloads on the big dashboard (1000)")
     parser.add_argument("--small", type=int, default=50, help="workloads on the small dashboard (50)")
+    parser.add_argument(
+        "--portfolio", type=int, default=200, help="workloads in the consolidated report (200)"
+    )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first (20)")
     parser.add_argument("--pdf-runs", type=int, default=5, help="timed PDF renders (5)")
@@ -37,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated sections to leave out: pages, saves, pdf, collection, imports",
+        help="comma-separated sections to leave out: pages, saves, pdf, collection, imports, consolidated",
     )
     parser.add_argument(
         "--keep-db", action="store_true", help="keep bench_reviews afterwards, to look into it"

@@ -6,13 +6,15 @@ database named there only to create and drop BENCH_DATABASE, so it never reads o
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "bench_reviews"
+# BENCH_DATABASE names another one, so two people benchmarking on one server do not drop each other's.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "bench_reviews")
 
 
 class NotPostgres(Exception):

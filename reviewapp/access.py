@@ -39,6 +39,7 @@ from .models import (
     ReportJob,
     Review,
     Role,
+    SavedFilter,
     Team,
     User,
     Workload,
@@ -55,10 +56,12 @@ __all__ = [
     "get_audit_scope_for_user",
     "get_evidence_import_for_user",
     "get_item_for_user",
+    "get_jira_team_for_user",
     "get_milestone_for_user",
     "get_report_job_for_user",
     "get_review_for_user",
     "get_run_for_user",
+    "get_saved_filter_for_user",
     "get_target_for_user",
     "get_team_for_user",
     "get_token_for_user",
@@ -67,6 +70,7 @@ __all__ = [
     "may_administer",
     "may_manage_catalogue",
     "may_see_audit",
+    "report_jobs_of",
     "require_administrator",
     "team_actions",
     "teams_visible_to",
@@ -288,7 +292,11 @@ def get_target_for_user(
 def get_report_job_for_user(
     user: Viewer, job_id: Any, action: Action = Action.VIEW, *, review_id: Any = None
 ) -> ReportJob:
-    """A report (without its file, which may be large) with its review and workload."""
+    """A report (without its file, which may be large) with its review and workload.
+
+    A consolidated report spans many workloads and has no review: it is seen only by the person who asked for
+    it and by organisation administrators (it lists what the requester may see, which may be more than others
+    may); for anyone else it does not exist."""
     jobs = (
         ReportJob.objects.defer("content")
         .select_related("review__workload__team", "review__lens", "milestone")
@@ -299,8 +307,31 @@ def get_report_job_for_user(
     job = jobs.first()
     if job is None:
         raise Http404("No such report")
+    if job.review is None:
+        person = _active(user)
+        if person is None or (job.created_by_id != person.pk and not person.is_org_admin):
+            raise Http404("No such report")
+        return job
     job.review.grant = _workload_grant(user, job.review.workload, action, "report").grant
     return job
+
+
+def report_jobs_of(user: Viewer) -> QuerySet[ReportJob]:
+    """The consolidated reports `user` lists: their own (admins open others' by id, and do not list them)."""
+    person = _active(user)
+    if person is None:
+        return ReportJob.objects.none()
+    return ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=person)
+
+
+def get_saved_filter_for_user(user: Viewer, filter_id: Any) -> SavedFilter:
+    """A saved dashboard filter: private to its owner; for anyone else (an administrator included) it does
+    not exist."""
+    person = _active(user)
+    saved = SavedFilter.objects.filter(pk=filter_id, user=person).first() if person is not None else None
+    if saved is None:
+        raise Http404("No such saved filter")
+    return saved
 
 
 def get_token_for_user(user: Viewer, token_id: Any) -> ApiToken:
@@ -319,6 +350,12 @@ def get_team_for_user(user: Viewer, team_id: Any, action: Action = Action.VIEW) 
         raise Http404("No such team")
     team.grant = _authorise(team_actions(user, team), action, "team")
     return team
+
+
+def get_jira_team_for_user(user: Viewer, team_id: Any) -> Team:
+    """A team whose Jira connection `user` may set up, change or remove: ADMINISTER on the team, which is its
+    OWNERs' (and organisation administrators'). Other members get 403; outsiders 404."""
+    return get_team_for_user(user, team_id, Action.ADMINISTER)
 
 
 def may(user: Viewer, obj: Workload | Review | Team, action: Action) -> bool:

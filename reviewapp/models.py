@@ -26,7 +26,7 @@ class Action(StrEnum):
     EDIT = "edit"
     # Change improvement items: owners, due dates, statuses, accepted risks.
     PLAN = "plan"
-    # Archive the workload, connect AWS accounts, manage the team's members.
+    # Archive the workload, connect AWS accounts or Jira, manage the team's members.
     ADMINISTER = "administer"
 
 
@@ -454,15 +454,19 @@ __all__ = [
 
 
 class ReportJob(models.Model):
-    """A report of a review (PDF, JSON or plan spreadsheet), rendered by a Celery worker when Redis is set up.
+    """A report of a review (PDF, JSON or plan spreadsheet), or a consolidated report across the workloads a
+    person may see (PDF or XLSX), rendered by a Celery worker when Redis is set up.
 
     The file is kept in the row: reports are bounded by REPORT_MAX_BYTES, are deleted with their review, are
     covered by database backups, and are never served from a guessable path. See reviewapp/reports/jobs.py.
+    A consolidated report has no review: it belongs to the person who asked (access.py), and `scope` keeps
+    the filter that chose its workloads.
     """
 
     class Kind(models.TextChoices):
         FULL = "full", "Full report"
         EXECUTIVE = "executive", "Executive summary"
+        CONSOLIDATED = "consolidated", "Consolidated report"
 
     class Format(models.TextChoices):
         PDF = "pdf", "PDF"
@@ -477,18 +481,24 @@ class ReportJob(models.Model):
         FAILED = "FAILED", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="report_jobs")
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, null=True, blank=True, related_name="report_jobs"
+    )
     # Set when the report shows a milestone's frozen snapshot instead of the current answers.
     milestone = models.ForeignKey(
         Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FULL)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.FULL)
     format = models.CharField(max_length=4, choices=Format.choices, default=Format.PDF)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     content = models.BinaryField(null=True, blank=True, editable=False)
     filename = models.CharField(max_length=255, blank=True)
     size = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Consolidated reports: the filter that chose the workloads (team, environment, tag, ..., since), and how
+    # far the render has got, in percent, for the page that polls it.
+    scope = models.JSONField(default=dict, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -497,7 +507,15 @@ class ReportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["full", "executive"]), name="reportjob_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["full", "executive", "consolidated"]), name="reportjob_kind"
+            ),
+            # A review's report has its review; a consolidated report spans workloads and has none.
+            models.CheckConstraint(
+                condition=Q(kind="consolidated", review__isnull=True)
+                | (~Q(kind="consolidated") & Q(review__isnull=False)),
+                name="reportjob_review_unless_consolidated",
+            ),
             models.CheckConstraint(
                 condition=Q(format__in=["pdf", "json", "csv", "xlsx"]), name="reportjob_format"
             ),
@@ -511,11 +529,39 @@ class ReportJob(models.Model):
                 name="reportjob_content_when_done",
             ),
         ]
-        indexes = [models.Index(fields=["review", "-created_at"])]
+        indexes = [
+            models.Index(fields=["review", "-created_at"]),
+            models.Index(fields=["created_by", "kind", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.format} of {self.review_id} ({self.state})"
+        return f"{self.get_kind_display()} {self.format} of {self.review_id or 'workloads'} ({self.state})"
 
     @property
     def is_active(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+class SavedFilter(models.Model):
+    """A dashboard filter a person saved under a name, to reopen the dashboard or make a consolidated report
+    with it. Private to its owner; the workloads it selects are always those the owner may see at the time."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(max_length=80)
+    # DashboardFilters fields with a value: team, environment, risk, owner, tag.
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "name"]
+        constraints = [models.UniqueConstraint("user", Lower("name"), name="savedfilter_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Jira connections and the links of improvement items to Jira issues live beside their code (reviewapp/jira).
+from .jira.models import JiraConnection, JiraLink  # noqa: E402
+
+__all__ += ["JiraConnection", "JiraLink", "ReportJob", "SavedFilter"]

@@ -325,6 +325,9 @@ SPECTACULAR_SETTINGS = {
         "LensKindEnum": "questionnaire.models.Lens.Kind",
         "ReportKindEnum": "reviewapp.models.ReportJob.Kind",
         "ReportStateEnum": "reviewapp.models.ReportJob.State",
+        "ReportFormatEnum": "reviewapp.models.ReportJob.Format",
+        "DashboardRiskEnum": "reviewapp.api.portfolio.DASHBOARD_RISKS",
+        "ConsolidatedFormatEnum": "reviewapp.api.portfolio.CONSOLIDATED_FORMATS",
     },
 }
 # Personal API tokens: the longest lifetime a user may choose, and the key their stored HMAC uses. The key
@@ -423,6 +426,20 @@ REPORT_RENDER_TIMEOUT = envint("REPORT_RENDER_TIMEOUT", 30, minimum=1)
 REPORT_MAX_BYTES = envint("REPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=100_000)
 REPORT_MAX_TEXT_CHARS = envint("REPORT_MAX_TEXT_CHARS", 400_000, minimum=10_000)
 REPORT_MAX_CONCURRENT = envint("REPORT_MAX_CONCURRENT", 2, minimum=1)
+# The most workloads one consolidated (portfolio) report may cover; a wider choice is refused with a reason.
+CONSOLIDATED_MAX_WORKLOADS = envint("CONSOLIDATED_MAX_WORKLOADS", 2000, minimum=1)
 REPORT_IMPORT_MAX_BYTES = envint("REPORT_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=10_000)
 # WeasyPrint logs every layout step at INFO; keep its warnings (such as a refused URL) and drop the chatter.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
+
+# Improvement items in Jira (reviewapp/jira, docs/jira.md): the timeout of each call to Jira, how often the
+# schedule brings linked issues in step, how many links one scheduled run handles, and the failed attempts after
+# which automatic retries stop (the item shows the error; "Retry" tries again).
+JIRA_TIMEOUT = envint("JIRA_TIMEOUT", 10, minimum=1)
+JIRA_SYNC_INTERVAL = envint("JIRA_SYNC_INTERVAL", 900, minimum=60)
+JIRA_SYNC_BATCH = envint("JIRA_SYNC_BATCH", 200, minimum=1)
+JIRA_MAX_ATTEMPTS = envint("JIRA_MAX_ATTEMPTS", 8, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "jira-sync": {"task": "reviewapp.tasks.jira_sync_due", "schedule": 300.0},
+}

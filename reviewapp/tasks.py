@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from .jira.sync import links_sync, sync_due
 from .reports.jobs import report_run
 from .services.plan import expire_risk_acceptances as expire_service
 from .services.plan import send_item_reminders as reminders_service
@@ -26,3 +27,15 @@ def send_item_reminders() -> int:
 def render_report(job_id: str) -> str:
     """Render a requested report (PDF, JSON or plan spreadsheet) and store it in its ReportJob row."""
     return report_run(job_id)
+
+
+@shared_task(name="reviewapp.tasks.jira_sync_links")
+def jira_sync_links(link_ids: list[str], force: bool = False) -> dict[str, int]:
+    """Create or sync the Jira issues of these links now (a person asked for it)."""
+    return links_sync(link_ids, force=force)
+
+
+@shared_task(name="reviewapp.tasks.jira_sync_due")
+def jira_sync_due() -> dict[str, int]:
+    """The schedule's pass: retries that are due and linked issues not synced for a while."""
+    return sync_due()

@@ -7,6 +7,8 @@ review may ask for its reports; a report shows nothing the review pages do not.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -24,7 +26,9 @@ from .schema import ErrorOut
 
 class ReportOut(serializers.Serializer):
     id = serializers.UUIDField()
-    review = serializers.UUIDField(source="review_id")
+    review = serializers.UUIDField(
+        source="review_id", allow_null=True, help_text="Null for a consolidated report."
+    )
     milestone = serializers.UUIDField(source="milestone_id", allow_null=True)
     kind = serializers.ChoiceField(choices=ReportJob.Kind.choices)
     format = serializers.ChoiceField(choices=ReportJob.Format.choices)
@@ -32,6 +36,10 @@ class ReportOut(serializers.Serializer):
     filename = serializers.CharField(help_text="Set once the report is ready.")
     size = serializers.IntegerField(help_text="Bytes, once ready.")
     error = serializers.CharField(help_text="Why it failed; empty otherwise.")
+    progress = serializers.IntegerField(help_text="How far the render has got, in percent.")
+    scope = serializers.JSONField(
+        help_text="Consolidated reports: the filters, the trend's start (since) and a label; {} otherwise."
+    )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     download = serializers.SerializerMethodField(help_text="Where to fetch the file once it is ready.")
@@ -50,7 +58,7 @@ class ReportRequestIn(serializers.Serializer):
     )
 
 
-REPORT_EXAMPLE = {
+REPORT_EXAMPLE: dict[str, Any] = {
     "id": ex.REPORT_ID,
     "review": ex.REVIEW_ID,
     "milestone": None,
@@ -60,6 +68,8 @@ REPORT_EXAMPLE = {
     "filename": "checkout-api-security-review-2025-03-14.pdf",
     "size": 184320,
     "error": "",
+    "progress": 100,
+    "scope": {},
     "created_at": ex.WHEN,
     "finished_at": ex.WHEN,
     "download": f"/api/v1/reports/{ex.REPORT_ID}/download/",

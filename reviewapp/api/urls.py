@@ -10,8 +10,10 @@ from . import (
     evidence,
     evidence_imports,
     items,
+    jira,
     lenses,
     milestones,
+    portfolio,
     reports,
     reviews,
     teams,
@@ -94,6 +96,38 @@ v1 = [
     path("reviews/<uuid:review_id>/reports/", reports.ReportList.as_view(), name="api_report_list"),
     path("reports/<uuid:job_id>/", reports.ReportDetail.as_view(), name="api_report_detail"),
     path("reports/<uuid:job_id>/download/", reports.ReportDownload.as_view(), name="api_report_download"),
+    path(
+        "consolidated-reports/",
+        portfolio.ConsolidatedReportList.as_view(),
+        name="api_consolidated_report_list",
+    ),
+    path("dashboard-filters/", portfolio.SavedFilterList.as_view(), name="api_saved_filter_list"),
+    path(
+        "dashboard-filters/<uuid:filter_id>/",
+        portfolio.SavedFilterDetail.as_view(),
+        name="api_saved_filter_detail",
+    ),
+    path("teams/<uuid:team_id>/jira/", jira.TeamJira.as_view(), name="api_team_jira"),
+    path("teams/<uuid:team_id>/jira/test/", jira.TeamJiraTest.as_view(), name="api_team_jira_test"),
+    path("improvement-items/<uuid:item_id>/jira/", jira.ItemJira.as_view(), name="api_item_jira"),
+    *(
+        path(
+            f"improvement-items/<uuid:item_id>/jira/{name}/",
+            jira.ItemJiraAction.as_view(action_name=name),
+            name=f"api_item_jira_{name}",
+        )
+        for name in ("sync", "confirm", "dismiss")
+    ),
+    path(
+        "workloads/<uuid:workload_id>/jira/issues/",
+        jira.WorkloadJiraIssues.as_view(),
+        name="api_workload_jira_issues",
+    ),
+    path(
+        "workloads/<uuid:workload_id>/jira/sync/",
+        jira.WorkloadJiraSync.as_view(),
+        name="api_workload_jira_sync",
+    ),
     path("lenses/", lenses.LensList.as_view(), name="api_lens_list"),
     path("lens-imports/", lenses.LensImport.as_view(), name="api_lens_import"),
     path("lens-imports/preview/", lenses.LensImportPreview.as_view(), name="api_lens_import_preview"),

@@ -4,7 +4,7 @@ the writes (see common.add_service_errors)."""
 from __future__ import annotations
 
 from .common import add_service_errors, find_user, owner_choices
-from .dashboard import RISK_FILTER_CHOICES, DashboardFilterForm
+from .dashboard import RISK_FILTER_CHOICES, DashboardFilterForm, dashboard_filter_form, describe_filters
 from .milestones import MilestoneForm
 from .plan import LEVEL_CHOICES, AcceptRiskForm, BulkForm, DateInput, ItemForm, PlanFilterForm
 from .workloads import (
@@ -22,6 +22,8 @@ __all__ = [
     "AcceptRiskForm",
     "BulkForm",
     "DashboardFilterForm",
+    "dashboard_filter_form",
+    "describe_filters",
     "DateInput",
     "ItemForm",
     "LEVEL_CHOICES",

@@ -1,4 +1,4 @@
-"""Encryption of secrets the app must read back (TOTP seeds), with keys from the environment.
+"""Encryption of secrets the app must read back (TOTP seeds, Jira API tokens), with keys from the environment.
 
 FIELD_ENCRYPTION_KEY holds one or more Fernet keys, comma-separated. The first encrypts; every key decrypts,
 so a key is rotated by putting a new one first, running `manage.py rotate_field_encryption`, then dropping

@@ -21,15 +21,20 @@ SEGMENTS = (
 )
 
 
-def area_risk_chart(rows: Sequence[tuple[str, dict[str, int]]], *, width: int = 640) -> str:
-    """One stacked horizontal bar per area: how many of its questions carry each risk."""
+def area_risk_chart(
+    rows: Sequence[tuple[str, dict[str, int]]],
+    *,
+    width: int = 640,
+    title: str = "Question risk by best-practice area",
+) -> str:
+    """One stacked horizontal bar per area (or per team, ...): how many of its questions carry each risk."""
     label_width, bar_height, gap, top = 190, 22, 10, 30
     bar_width = width - label_width - 20
     height = top + len(rows) * (bar_height + gap) + 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" aria-label="Question risk by best-practice area">',
-        "<title>Question risk by best-practice area</title>",
+        f'viewBox="0 0 {width} {height}" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
     ]
     legend_x = label_width
     for _, label, colour in SEGMENTS:

@@ -24,9 +24,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from ..access import report_jobs_of
 from ..audit import audit_record
 from ..lib.queue import enqueue_on_commit, ensure_broker
 from ..models import Milestone, ReportJob, Review, User
+from .consolidated import ConsolidatedScope, consolidated_file, consolidated_filename, job_scope
 from .errors import ReportError
 from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
 from .pdf import render_review_pdf
@@ -43,6 +45,9 @@ KINDS = tuple(ReportJob.Kind.values)
 MAX_ACTIVE_PER_REVIEW = 3
 # Finished reports kept per review; older ones are removed when a new one is requested.
 KEEP_PER_REVIEW = 20
+# Consolidated reports: at most this many waiting or rendering per person, and finished ones kept per person.
+MAX_ACTIVE_CONSOLIDATED = 2
+KEEP_CONSOLIDATED = 20
 # The Celery task that renders a job (reviewapp/tasks.py), queued by name: see reviewapp/lib/queue.py.
 RENDER_TASK = "reviewapp.tasks.render_report"
 WHAT = "The report"
@@ -182,11 +187,15 @@ def report_run(job_id: Any) -> str:
     """Render a queued report and store it; the final state (DONE/FAILED, or SKIPPED when not claimable)."""
     if not _claim(job_id):
         return "SKIPPED"
-    job = ReportJob.objects.select_related("review__workload__team", "review__lens", "milestone").get(
-        pk=job_id
-    )
+    job = ReportJob.objects.select_related(
+        "review__workload__team", "review__lens", "milestone", "created_by"
+    ).get(pk=job_id)
     try:
-        file = report_file(job.review, fmt=job.format, kind=job.kind, milestone=job.milestone)
+        # A review's report always has its review (constraint reportjob_review_unless_consolidated).
+        if job.kind == ReportJob.Kind.CONSOLIDATED or job.review is None:
+            file = _consolidated_report_file(job)
+        else:
+            file = report_file(job.review, fmt=job.format, kind=job.kind, milestone=job.milestone)
     except ReportError as exc:
         _fail(job_id, exc.message)
         return ReportJob.State.FAILED
@@ -200,12 +209,87 @@ def report_run(job_id: Any) -> str:
         return ReportJob.State.FAILED
     ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING).update(
         state=ReportJob.State.DONE,
+        progress=100,
         content=file.content,
         size=len(file.content),
         filename=file.filename,
         finished_at=timezone.now(),
     )
     return ReportJob.State.DONE
+
+
+def _consolidated_report_file(job: ReportJob) -> ReportFile:
+    if job.created_by is None or not job.created_by.is_active:
+        raise ReportError("The person who asked for this report can no longer sign in, so it was not made.")
+
+    def progress(percent: int) -> None:
+        ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(progress=percent)
+
+    content, content_type = consolidated_file(
+        job.created_by, job_scope(job), fmt=job.format, progress=progress
+    )
+    if len(content) > settings.REPORT_MAX_BYTES:
+        raise ReportError(
+            f"The report would be {len(content):,} bytes; the limit is {settings.REPORT_MAX_BYTES:,}."
+        )
+    return ReportFile(content, content_type, consolidated_filename(job.format))
+
+
+def _prune_consolidated(user: User) -> None:
+    finished = ReportJob.objects.filter(
+        kind=ReportJob.Kind.CONSOLIDATED,
+        created_by=user,
+        state__in=[ReportJob.State.DONE, ReportJob.State.FAILED],
+    )
+    old = finished.order_by("-created_at").values_list("pk", flat=True)[KEEP_CONSOLIDATED:]
+    ReportJob.objects.filter(pk__in=list(old)).delete()
+
+
+def consolidated_request(*, actor: User, scope: ConsolidatedScope, fmt: str = "pdf") -> ReportJob:
+    """Ask for a consolidated report of the workloads `actor` may see that match `scope`.
+
+    An identical request still waiting is returned instead of a new one. Raises ValidationError for a bad
+    format or too many waiting reports, QueueUnavailable when the broker cannot be reached; nothing is
+    written then. The scope's filters are checked by the caller (forms/portfolio.py, the API serializer).
+    """
+    if fmt not in ("pdf", "xlsx"):
+        raise ValidationError(
+            {"format": ["A consolidated report is a PDF or an Excel workbook (pdf, xlsx)."]}
+        )
+    stored = scope.as_json()
+    mine = ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=actor)
+    active = mine.filter(state__in=[ReportJob.State.QUEUED, ReportJob.State.RUNNING])
+    same = active.filter(format=fmt, scope=stored).defer("content").first()
+    if same is not None:
+        return same
+    if active.count() >= MAX_ACTIVE_CONSOLIDATED:
+        raise ValidationError(
+            f"{MAX_ACTIVE_CONSOLIDATED} of your consolidated reports are already being made; wait for one to finish."
+        )
+    ensure_broker(WHAT)
+    with transaction.atomic():
+        job = ReportJob.objects.create(
+            review=None, kind=ReportJob.Kind.CONSOLIDATED, format=fmt, scope=stored, created_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="report.request",
+            obj=job,
+            object_repr=f"consolidated {fmt} report: {scope.label}"[:255],
+            after={"kind": job.kind, "format": fmt, **stored},
+        )
+        _prune_consolidated(actor)
+        job_id = job.pk
+        enqueue_on_commit(RENDER_TASK, [[str(job_id)]], what=WHAT, on_failure=lambda: _fail_unqueued(job_id))
+    job.refresh_from_db()
+    return job
+
+
+def consolidated_jobs_of(
+    user: User, limit: int = KEEP_CONSOLIDATED + MAX_ACTIVE_CONSOLIDATED
+) -> list[ReportJob]:
+    """`user`'s consolidated reports, newest first, without their files. One query."""
+    return list(report_jobs_of(user).defer("content").order_by("-created_at")[:limit])
 
 
 def jobs_of(review: Review, limit: int = KEEP_PER_REVIEW + MAX_ACTIVE_PER_REVIEW) -> list[ReportJob]:
@@ -220,6 +304,8 @@ def jobs_of(review: Review, limit: int = KEEP_PER_REVIEW + MAX_ACTIVE_PER_REVIEW
 
 __all__ = [
     "FORMATS",
+    "consolidated_jobs_of",
+    "consolidated_request",
     "KINDS",
     "ReportFile",
     "content_type_of",

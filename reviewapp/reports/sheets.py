@@ -75,15 +75,19 @@ def csv_bytes(header: Sequence[str], table: list[list[Any]]) -> bytes:
 
 
 def xlsx_bytes(header: Sequence[str], table: list[list[Any]], *, title: str) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
+    return xlsx_workbook_bytes([(title, header, table)])
+
+
+def _fill_sheet(sheet: Any, header: Sequence[str], table: list[list[Any]]) -> None:
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table:
         sheet.append(
-            [value if isinstance(value, date) or value is None else safe_cell(value) for value in row]
+            [
+                value if isinstance(value, date | int | float) or value is None else safe_cell(value)
+                for value in row
+            ]
         )
     for cells in sheet.iter_cols(min_row=2):
         for cell in cells:
@@ -94,6 +98,14 @@ def xlsx_bytes(header: Sequence[str], table: list[list[Any]], *, title: str) -> 
                 cell.data_type = "s"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+
+
+def xlsx_workbook_bytes(sheets: Sequence[tuple[str, Sequence[str], list[list[Any]]]]) -> bytes:
+    """A workbook of one sheet per (title, header, rows): bold header, frozen first row, a filter on each."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, header, table in sheets:
+        _fill_sheet(workbook.create_sheet(title[:31]), header, table)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from questionnaire.models import BestPractice
@@ -25,6 +27,11 @@ class DashboardFilters:
     environment: str = ""  # Environment value
     risk: str = ""  # headline risk: HIGH / MEDIUM / NONE / UNANSWERED, or NOT_REVIEWED
     owner: str = ""  # user id: workloads where this user owns items with work left
+    tag: str = ""  # "key" (the workload has the tag) or "key=value"
+
+    def as_dict(self) -> dict[str, str]:
+        """The filters that have a value, as saved filters and consolidated reports store them."""
+        return {name: value for name, value in vars(self).items() if value}
 
 
 NOT_REVIEWED = "NOT_REVIEWED"
@@ -76,6 +83,17 @@ def dashboard_workloads(user: User, filters: DashboardFilters) -> QuerySet[Workl
         workloads = workloads.filter(team_id=filters.team)
     if filters.environment:
         workloads = workloads.filter(environment=filters.environment)
+    if filters.tag:
+        key, has_value, value = filters.tag.partition("=")
+        key = key.strip()
+        # One path step whatever the key holds ("__", spaces, dots): matched exactly as written. The cast makes
+        # the comparison plain text (SQLite would otherwise parse the wanted value as JSON).
+        workloads = workloads.alias(tag_value=Cast(KeyTextTransform(key, "tags"), CharField()))
+        workloads = (
+            workloads.filter(tag_value=value.strip())
+            if has_value
+            else workloads.filter(tag_value__isnull=False)
+        )
     if filters.owner:
         workloads = workloads.filter(
             Exists(

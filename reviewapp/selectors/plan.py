@@ -65,7 +65,7 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
     today = today or timezone.localdate()
     review = Review.objects.filter(workload_id=OuterRef("workload_id"), lens_id=OuterRef("lens_id"))
     annotated = list(
-        items.select_related("owner", "accepted_by", "workload__team").annotate(
+        items.select_related("owner", "accepted_by", "workload__team", "jira_link__connection").annotate(
             review_pk=Subquery(review.values("pk")[:1]),
             version_pk=Subquery(review.values("lens_version_id")[:1]),
         )

@@ -91,6 +91,10 @@ NOT_EXPORTED = {
     "LoginAttempt": "the sign-in throttling state of this installation",
     "ReminderLog": "which reminder e-mails this installation has sent",
     "ReportJob": "rendered report files: derived from the data, made again on request",
+    "SavedFilter": "a person's dashboard shortcuts, naming this installation's team and user ids",
+    "JiraConnection": "credentials: a Jira API token, encrypted with this installation's key",
+    "JiraLink": "sync state with a Jira site this installation's token reaches; the issues keep their item "
+    "labels, so connecting again finds them",
     "WaToolLink": "a link to a workload in an AWS account, reached through this installation's connected roles",
 }
 

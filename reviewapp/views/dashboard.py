@@ -3,6 +3,8 @@ workloads. Any signed-in user may open them: each shows only what access.py lets
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -10,9 +12,8 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..access import teams_visible_to, workloads_visible_to
-from ..forms import DashboardFilterForm
-from ..models import WORK_LEFT, ImprovementItem, User
+from ..forms import DashboardFilterForm, dashboard_filter_form
+from ..models import SavedFilter
 from ..selectors import dashboard_rows, dashboard_totals, my_items, workload_plan_rows
 from . import AuthenticatedRequest
 from .plan.exports import FORMATS, export_response
@@ -21,17 +22,7 @@ DASHBOARD_PAGE_SIZE = 100
 
 
 def _filter_form(request: AuthenticatedRequest) -> DashboardFilterForm:
-    teams = list(teams_visible_to(request.user).order_by("name").values_list("pk", "name"))
-    owners = list(
-        User.objects.filter(
-            pk__in=ImprovementItem.objects.filter(
-                workload__in=workloads_visible_to(request.user).values("pk"),
-                is_active=True,
-                status__in=WORK_LEFT,
-            ).values("owner_id")
-        ).order_by("first_name", "last_name", "username")
-    )
-    return DashboardFilterForm(request.GET or None, teams=teams, owners=owners)
+    return dashboard_filter_form(request.user, request.GET or None)
 
 
 @require_GET
@@ -51,6 +42,10 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             "totals": dashboard_totals(rows),
             "filtered": bool(form.is_bound and any(form.data.get(name) for name in form.fields)),
             "query": request.GET.urlencode(),
+            "saved_filters": [
+                {"pk": saved.pk, "name": saved.name, "query": urlencode(saved.filters)}
+                for saved in SavedFilter.objects.filter(user=request.user).order_by("name")
+            ],
         },
     )
 

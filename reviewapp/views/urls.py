@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("reviewapp.views.lenses")),
     path("", include("reviewapp.views.plan")),
     path("", include("reviewapp.views.reports")),
+    path("", include("reviewapp.views.portfolio")),
+    path("", include("reviewapp.views.jira")),
     path("dashboard/", include("reviewapp.views.dashboard")),
     path("", include("checks.urls")),
     path("api/", include("reviewapp.api.urls")),

@@ -60,6 +60,8 @@ class Route:
     needs: str = "edit"
     # Only the person the object belongs to may use it (API tokens): for everyone else it does not exist.
     only_its_owner: bool = False
+    # With only_its_owner: organisation administrators may use it too (a person's consolidated report).
+    admins_too: bool = False
     # A "user" route open only to people with an organisation-wide right (see personas.py): "audit" to read
     # the audit trail, "create_workload" to create workloads in some team. Others get 403.
     right: str | None = None

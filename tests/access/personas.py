@@ -33,7 +33,7 @@ class Persona:
         if route.scope == "admin":
             return allowed if self.org_admin else (403, 404)
         if route.only_its_owner:
-            return allowed if self.owns_world else (404,)
+            return allowed if self.owns_world or (route.admins_too and self.org_admin) else (404,)
         if route.action(method) in self.actions:
             return allowed
         # Visible but not allowed is a 403; invisible does not exist.

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from checks.imports.samples import Sample, ocsf_file
 from checks.imports.service import Upload, evidence_import_create
 from questionnaire.models import Question
-from reviewapp.models import Answer, ImprovementItem, ReportJob
+from reviewapp.models import Answer, ImprovementItem, ReportJob, SavedFilter
 from reviewapp.services import answer_record
 from reviewapp.services.milestones import milestone_create
 from tests.checks.factories import finding, finished_run, target_for
@@ -78,6 +78,11 @@ def world(owner, review):
         "run_id": str(run.pk),
         "job_id": str(report.pk),
         "import_id": str(evidence_import.pk),
+        "filter_id": str(
+            SavedFilter.objects.create(
+                user=owner, name="Production", filters={"environment": "PRODUCTION"}
+            ).pk
+        ),
     }
 
 

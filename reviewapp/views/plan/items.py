@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ...access import Action, get_workload_for_user, may
 from ...forms import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm, add_service_errors
-from ...models import ImprovementItem, ItemStatus, Review, User, Workload
+from ...models import ImprovementItem, ItemStatus, JiraConnection, Review, User, Workload
 from ...selectors import improvement_plan, lens_upgrade_available, plan_rows, plan_status_counts
 from ...services import item_update, items_bulk_update
 from .. import AuthenticatedRequest
@@ -55,6 +55,8 @@ def _plan_context(request: AuthenticatedRequest, workload: Workload, **extra: An
         ),
         "bulk_form": extra.pop("bulk_form", None) or BulkForm(members=members),
         "can_plan": may(request.user, workload, Action.PLAN),
+        "can_edit": may(request.user, workload, Action.EDIT),
+        "jira_connected": JiraConnection.objects.filter(team_id=workload.team_id).exists(),
         "reviews": reviews,
         "upgrades": [(review, lens_upgrade_available(review)) for review in reviews],
         "today": timezone.localdate(),
