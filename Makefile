@@ -15,6 +15,9 @@ comma := ,
 ALLOWED_HOSTS ?= 127.0.0.1,localhost$(if $(filter 0.0.0.0 127.0.0.1 localhost,$(HOST)),,$(comma)$(HOST))
 # Tests run with production-like settings (DEBUG off) and whatever DATABASE_URL / REDIS_URL the caller exports.
 TESTENV := SECRET_KEY=test-only-insecure-key SECURE_SSL_REDIRECT=0 STATIC_MANIFEST=0
+# Test processes (pytest-xdist): each has its own PostgreSQL test database and cache key prefix.
+# `make test TEST_WORKERS=0` runs in one process (easier to debug); `TEST_WORKERS=4` on a bigger machine.
+TEST_WORKERS ?= auto
 
 # Every dependency, pinned with hashes: requirements/dev.txt here (tests, lint, the moto demo), requirements/prod.txt
 # in the image. `make lock` writes both from pyproject.toml; the venv re-installs when either changes.
@@ -39,7 +42,7 @@ run: install
 
 test: install
 	$(TESTENV) $(BIN)/python manage.py makemigrations --check --dry-run
-	$(TESTENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TESTENV) $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,9 +7,36 @@ import os
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 # CI sets REQUIRE_SERVICES=1: a test that needs PostgreSQL, Redis or Chromium then fails instead of skipping.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# The pytest-xdist worker ("gw0", "gw1"...), or "main" without workers.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# How long a test may wait for a PDF: a loaded CI machine renders several times slower than production, and a
+# slow render there is not a failure. Tests of the time limit itself set their own.
+TEST_RENDER_TIMEOUT = 600
+
+# Property-based tests run the same fixed number of examples everywhere and never fail on the clock: a busy
+# machine makes an example slow, not wrong. HYPOTHESIS_PROFILE=dev runs more examples while working on a property.
+hypothesis_settings.register_profile(
+    "ci",
+    deadline=None,
+    max_examples=100,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis_settings.register_profile("dev", deadline=None, max_examples=500)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config) -> None:
+    """Workers share one Redis database: each keeps its cache keys under its own prefix, and clearing the cache
+    (ResilientRedisCache.clear) removes only those keys, never another worker's throttle counts or queue."""
+    if settings.REDIS_URL:
+        settings.CACHES["default"]["KEY_PREFIX"] = f"test-{WORKER}"
 
 
 def need(condition: bool, reason: str) -> None:
@@ -38,6 +65,12 @@ def _plain_http(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # ...and whitenoise serves them from the finders, as in development, instead of warning on every request
+    # that the collectstatic directory does not exist.
+    settings.STATIC_ROOT = None
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.REPORT_RENDER_TIMEOUT = TEST_RENDER_TIMEOUT
 
 
 @pytest.fixture(autouse=True)

@@ -106,4 +106,20 @@ class ResilientRedisCache(RedisCache):
         )
 
     def clear(self) -> None:
-        self._call("clear", lambda: None, lambda: super(ResilientRedisCache, self).clear())
+        """Remove this cache's keys. With a KEY_PREFIX only the keys under it: Django's clear() empties the
+        whole Redis database, which may hold the Celery queue or another site's (or test worker's) cache."""
+        if not self.key_prefix:
+            self._call("clear", lambda: None, lambda: super(ResilientRedisCache, self).clear())
+            return
+        self._call("clear", lambda: None, self._delete_prefixed)
+
+    def _delete_prefixed(self) -> None:
+        client = self._cache.get_client(write=True)
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{self.key_prefix}:*", count=500):
+            batch.append(key)
+            if len(batch) == 500:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)

@@ -148,3 +148,23 @@ def test_the_cache_works_normally_when_redis_is_up(settings, redis_url):
     assert cache.incr(f"{key}-counter") == 1
     cache.delete_many([key, f"{key}-counter"])
     assert cache.get(key) is None
+
+
+def test_clearing_a_prefixed_cache_leaves_other_keys_in_the_same_database(redis_url):
+    """Test workers (and sites sharing a Redis) each clear only their own keys, never the Celery queue."""
+    from redis import Redis
+
+    ours = resilient.ResilientRedisCache(redis_url, {"KEY_PREFIX": "clear-ours"})
+    theirs = resilient.ResilientRedisCache(redis_url, {"KEY_PREFIX": "clear-theirs"})
+    raw = Redis.from_url(redis_url)
+    ours.set("throttle", 1)
+    theirs.set("throttle", 2)
+    raw.set("clear-queue-message", "kept")
+    try:
+        ours.clear()
+        assert ours.get("throttle") is None
+        assert theirs.get("throttle") == 2
+        assert raw.get("clear-queue-message") == b"kept"
+    finally:
+        theirs.delete("throttle")
+        raw.delete("clear-queue-message")
