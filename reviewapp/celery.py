@@ -10,6 +10,12 @@ from .lib.celery_context import connect_request_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings")
 
+# The queues workers consume: `celery -A reviewapp worker -Q <queue>`.
+DEFAULT_QUEUE = "celery"
+EVIDENCE_QUEUE = "evidence"
+REPORTS_QUEUE = "reports"
+QUEUES = (DEFAULT_QUEUE, EVIDENCE_QUEUE, REPORTS_QUEUE)
+
 app = Celery("reviewapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -32,6 +38,14 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": 600},
     broker_connection_retry_on_startup=True,
     timezone="UTC",
+    # A queue per kind of long work, each with its own workers (docker-compose.yml, docs/operations.md): an
+    # evidence collection of a large organisation never delays a PDF someone is waiting for. Everything else
+    # (reminders, the reaper, Jira) stays on the default queue.
+    task_default_queue=DEFAULT_QUEUE,
+    task_routes={
+        "checks.tasks.run_task": {"queue": EVIDENCE_QUEUE},
+        "reviewapp.tasks.render_report": {"queue": REPORTS_QUEUE},
+    },
 )
 app.autodiscover_tasks()
 # Task logs carry the request id of the request that enqueued them (and use the project's log format).

@@ -147,13 +147,38 @@ def test_every_command_refers_to_things_that_exist(where, tokens):
 
 
 def test_the_stack_has_every_part():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(SERVICES) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "worker-evidence",
+        "worker-reports",
+        "beat",
+    }
     assert SERVICES["postgres"]["image"].startswith("postgres:16")
     assert SERVICES["redis"]["image"].startswith("redis:7")
     assert invocations(APP_SERVICES["worker"]["command"])[0][3] == "worker"
     assert invocations(APP_SERVICES["beat"]["command"])[0][3] == "beat"
     migrate = [tokens[2] for tokens in invocations(APP_SERVICES["migrate"]["command"])]
     assert migrate == ["migrate", "load_lens"]
+
+
+def test_every_celery_queue_has_a_worker_service_and_reports_do_not_wait_behind_evidence():
+    from reviewapp.celery import EVIDENCE_QUEUE, QUEUES, REPORTS_QUEUE, app
+
+    consumed: dict[str, set[str]] = {}
+    for name, service in APP_SERVICES.items():
+        tokens = invocations(service["command"])[0]
+        if "worker" in tokens:
+            consumed[name] = set(tokens[tokens.index("-Q") + 1].split(","))
+    assert set().union(*consumed.values()) == set(QUEUES)
+    router = app.amqp.Router()
+    assert router.route({}, "reviewapp.tasks.render_report")["queue"].name == REPORTS_QUEUE
+    assert router.route({}, "checks.tasks.run_task")["queue"].name == EVIDENCE_QUEUE
+    # No worker takes both: a collection of many accounts cannot hold up someone's PDF.
+    assert not any({EVIDENCE_QUEUE, REPORTS_QUEUE} <= queues for queues in consumed.values())
 
 
 def test_web_runs_what_the_image_runs_by_default():
@@ -174,7 +199,7 @@ def test_depends_on_names_services_that_exist_with_conditions_they_can_meet():
                 assert SERVICES[target].get("restart") == "no", f"{target} is not a one-shot service"
             else:
                 pytest.fail(f"{name} waits for {target} with unexpected condition {condition}")
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "worker-evidence", "worker-reports"):
         assert SERVICES[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
 

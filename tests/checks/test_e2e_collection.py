@@ -84,15 +84,25 @@ class Worker:
                 self.kill()
 
 
+def _route(routes: dict) -> None:
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)  # Celery caches the router made from the previous routes
+
+
 @pytest.fixture
 def broker(redis_url, monkeypatch) -> Iterator[str]:
     monkeypatch.setitem(app.conf, "broker_url", redis_url)
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "task_default_queue", QUEUE)
+    # Collection tasks are routed to the evidence queue; here to this test's own queue.
+    routes = app.conf.task_routes
+    _route(dict(routes, **{"checks.tasks.run_task": {"queue": QUEUE}}))
     # Publish through a pool connected to this broker, not one made earlier for another URL.
     app._pool = None
     app.amqp._producer_pool = None
     yield redis_url
+    _route(routes)
     app.pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
