@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .jira.sync import links_sync, sync_due
-from .reports.jobs import report_run
+from .reports.jobs import RETRY, report_run
 from .services.plan import expire_risk_acceptances as expire_service
 from .services.plan import send_item_reminders as reminders_service
 
@@ -23,10 +23,17 @@ def send_item_reminders() -> int:
     return reminders_service(timezone.localdate())
 
 
+# Seconds before a slow render is tried again, times the attempt: the busy spell may pass.
+RENDER_RETRY_DELAY = 10
+
+
 @shared_task(name="reviewapp.tasks.render_report")
-def render_report(job_id: str) -> str:
+def render_report(job_id: str, attempt: int = 1) -> str:
     """Render a requested report (PDF, JSON or plan spreadsheet) and store it in its ReportJob row."""
-    return report_run(job_id)
+    outcome = report_run(job_id, attempt)
+    if outcome == RETRY:
+        render_report.apply_async(args=[job_id, attempt + 1], countdown=RENDER_RETRY_DELAY * attempt)
+    return outcome
 
 
 @shared_task(name="reviewapp.tasks.jira_sync_links")

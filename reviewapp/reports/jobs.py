@@ -29,7 +29,7 @@ from ..audit import audit_record
 from ..lib.queue import enqueue_on_commit, ensure_broker
 from ..models import Milestone, ReportJob, Review, User
 from .consolidated import ConsolidatedScope, consolidated_file, consolidated_filename, job_scope
-from .errors import ReportError
+from .errors import ReportBusy, ReportError, ReportTimeout
 from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
 from .pdf import render_review_pdf
 from .review_json import CONTENT_TYPE as JSON_CONTENT_TYPE
@@ -50,6 +50,10 @@ MAX_ACTIVE_CONSOLIDATED = 2
 KEEP_CONSOLIDATED = 20
 # The Celery task that renders a job (reviewapp/tasks.py), queued by name: see reviewapp/lib/queue.py.
 RENDER_TASK = "reviewapp.tasks.render_report"
+# A render that runs out of time on a busy machine goes back on the queue and is tried again, each time with
+# twice the time limit; only the last attempt's failure reaches the person who asked.
+RENDER_ATTEMPTS = 3
+RETRY = "RETRY"
 WHAT = "The report"
 
 
@@ -72,11 +76,17 @@ def report_filename(
 
 
 def report_file(
-    review: Review, *, fmt: str, kind: str = "full", milestone: Milestone | None = None
+    review: Review,
+    *,
+    fmt: str,
+    kind: str = "full",
+    milestone: Milestone | None = None,
+    timeout: float | None = None,
 ) -> ReportFile:
     """Render one report now, in this process: the file, its content type and a download name."""
     if fmt == "pdf":
-        content, content_type = render_review_pdf(review, milestone=milestone, kind=kind), PDF_CONTENT_TYPE
+        content = render_review_pdf(review, milestone=milestone, kind=kind, timeout=timeout)
+        content_type = PDF_CONTENT_TYPE
     elif fmt == "json":
         content, content_type = review_json_bytes(review, milestone=milestone), JSON_CONTENT_TYPE
     elif fmt in PLAN_CONTENT_TYPES:
@@ -183,19 +193,38 @@ def _fail(job_id: Any, error: str) -> None:
     )
 
 
-def report_run(job_id: Any) -> str:
-    """Render a queued report and store it; the final state (DONE/FAILED, or SKIPPED when not claimable)."""
+def _requeue(job_id: Any, attempt: int) -> str:
+    ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING).update(
+        state=ReportJob.State.QUEUED,
+        started_at=None,
+        error=f"The server is busy; trying again (attempt {attempt + 1} of {RENDER_ATTEMPTS}).",
+    )
+    return RETRY
+
+
+def report_run(job_id: Any, attempt: int = 1) -> str:
+    """Render a queued report and store it; the final state (DONE/FAILED, SKIPPED when not claimable, or
+    RETRY when a slow render was put back on the queue for attempt + 1)."""
     if not _claim(job_id):
         return "SKIPPED"
     job = ReportJob.objects.select_related(
         "review__workload__team", "review__lens", "milestone", "created_by"
     ).get(pk=job_id)
+    timeout = settings.REPORT_RENDER_TIMEOUT * 2 ** (attempt - 1)
     try:
         # A review's report always has its review (constraint reportjob_review_unless_consolidated).
         if job.kind == ReportJob.Kind.CONSOLIDATED or job.review is None:
             file = _consolidated_report_file(job)
         else:
-            file = report_file(job.review, fmt=job.format, kind=job.kind, milestone=job.milestone)
+            file = report_file(
+                job.review, fmt=job.format, kind=job.kind, milestone=job.milestone, timeout=timeout
+            )
+    except (ReportTimeout, ReportBusy) as exc:
+        if attempt < RENDER_ATTEMPTS:
+            logger.warning("report %s attempt %s: %s; queued again", job_id, attempt, exc.message)
+            return _requeue(job_id, attempt)
+        _fail(job_id, exc.message)
+        return ReportJob.State.FAILED
     except ReportError as exc:
         _fail(job_id, exc.message)
         return ReportJob.State.FAILED
@@ -304,6 +333,8 @@ def jobs_of(review: Review, limit: int = KEEP_PER_REVIEW + MAX_ACTIVE_PER_REVIEW
 
 __all__ = [
     "FORMATS",
+    "RENDER_ATTEMPTS",
+    "RETRY",
     "consolidated_jobs_of",
     "consolidated_request",
     "KINDS",

@@ -105,6 +105,7 @@ def render_review_pdf(
     milestone: Milestone | None = None,
     kind: str = "full",
     fetcher: StaticOnlyFetcher | None = None,
+    timeout: float | None = None,
 ) -> bytes:
     """The PDF report of `review`: its current answers (marked DRAFT) or `milestone`'s frozen snapshot.
 
@@ -112,7 +113,7 @@ def render_review_pdf(
     Raises ReportError subclasses with a message for the user when a limit is reached.
     """
     content = build_report(review, milestone=milestone, kind=kind)
-    return html_to_pdf(report_html(content), fetcher=fetcher)
+    return html_to_pdf(report_html(content), fetcher=fetcher, timeout=timeout)
 
 
 __all__ = ["CONTENT_TYPE", "html_to_pdf", "render_review_pdf", "report_html"]

@@ -169,3 +169,43 @@ def test_with_redis_the_report_is_queued_for_a_worker(
     assert tasks.render_report(str(job.pk)) == ReportJob.State.DONE
     job.refresh_from_db()
     assert bytes(job.content).startswith(b"%PDF-")
+
+
+def _slow_renders(monkeypatch, slow: int) -> list[float]:
+    """The first `slow` renders run out of time, as on a busy machine; returns the time limit of each try."""
+    from reviewapp.reports.errors import ReportTimeout
+
+    limits: list[float] = []
+    render = jobs.render_review_pdf
+
+    def flaky(review, *, timeout=None, **options):
+        limits.append(timeout)
+        if len(limits) <= slow:
+            raise ReportTimeout(f"The report took longer than {timeout:g} seconds to render and was stopped.")
+        return render(review, timeout=timeout, **options)
+
+    monkeypatch.setattr(jobs, "render_review_pdf", flaky)
+    return limits
+
+
+def test_a_render_too_slow_on_a_busy_worker_is_tried_again_with_more_time(
+    review, owner, settings, monkeypatch
+):
+    settings.REPORT_RENDER_TIMEOUT = 30
+    limits = _slow_renders(monkeypatch, slow=2)
+    job = ReportJob.objects.create(review=review, created_by=owner, format="pdf", kind="executive")
+    assert tasks.render_report(str(job.pk)) == jobs.RETRY
+    job.refresh_from_db()
+    assert job.state == ReportJob.State.DONE and bytes(job.content).startswith(b"%PDF-")
+    assert job.error == ""
+    assert limits == [30, 60, 120]
+
+
+def test_a_render_slow_on_every_attempt_fails_with_its_reason(review, owner, settings, monkeypatch):
+    settings.REPORT_RENDER_TIMEOUT = 30
+    limits = _slow_renders(monkeypatch, slow=jobs.RENDER_ATTEMPTS)
+    job = ReportJob.objects.create(review=review, created_by=owner, format="pdf", kind="executive")
+    tasks.render_report(str(job.pk))
+    job.refresh_from_db()
+    assert len(limits) == jobs.RENDER_ATTEMPTS
+    assert job.state == ReportJob.State.FAILED and "longer than 120 seconds" in job.error
