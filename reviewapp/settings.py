@@ -429,6 +429,9 @@ REPORT_MAX_CONCURRENT = envint("REPORT_MAX_CONCURRENT", 2, minimum=1)
 # The most workloads one consolidated (portfolio) report may cover; a wider choice is refused with a reason.
 CONSOLIDATED_MAX_WORKLOADS = envint("CONSOLIDATED_MAX_WORKLOADS", 2000, minimum=1)
 REPORT_IMPORT_MAX_BYTES = envint("REPORT_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=10_000)
+# Files the app keeps (Django's default storage): the PDFs of milestones, rendered once and kept by snapshot hash
+# (reports/archive.py). Point several worker containers at one shared volume so each renders a milestone once.
+MEDIA_ROOT = envstr("MEDIA_ROOT", str(VAR_DIR / "media"))
 # WeasyPrint logs every layout step at INFO; keep its warnings (such as a refused URL) and drop the chatter.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
 

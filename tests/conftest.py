@@ -74,6 +74,12 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    """Stored files (milestone PDFs) go to this test's own directory: nothing shared between tests or workers."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _sign_in_defaults(settings):
     """Personas sign in with force_login, which skips the second factor, so MFA enforcement is off unless a
     test turns it on (tests/reviewapp/test_mfa.py does). A fixed test-only key encrypts TOTP seeds."""

@@ -28,6 +28,7 @@ from ..access import report_jobs_of
 from ..audit import audit_record
 from ..lib.queue import enqueue_on_commit, ensure_broker
 from ..models import Milestone, ReportJob, Review, User
+from .archive import milestone_pdf
 from .consolidated import ConsolidatedScope, consolidated_file, consolidated_filename, job_scope
 from .errors import ReportBusy, ReportError, ReportTimeout
 from .pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
@@ -84,7 +85,10 @@ def report_file(
     timeout: float | None = None,
 ) -> ReportFile:
     """Render one report now, in this process: the file, its content type and a download name."""
-    if fmt == "pdf":
+    if fmt == "pdf" and milestone is not None:
+        content = milestone_pdf(review, milestone=milestone, kind=kind, timeout=timeout)
+        content_type = PDF_CONTENT_TYPE
+    elif fmt == "pdf":
         content = render_review_pdf(review, milestone=milestone, kind=kind, timeout=timeout)
         content_type = PDF_CONTENT_TYPE
     elif fmt == "json":

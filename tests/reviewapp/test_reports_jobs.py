@@ -209,3 +209,46 @@ def test_a_render_slow_on_every_attempt_fails_with_its_reason(review, owner, set
     job.refresh_from_db()
     assert len(limits) == jobs.RENDER_ATTEMPTS
     assert job.state == ReportJob.State.FAILED and "longer than 120 seconds" in job.error
+
+
+def _counting_renders(monkeypatch) -> list[str]:
+    from reviewapp.reports import archive
+
+    renders: list[str] = []
+    render = archive.render_review_pdf
+
+    def counted(review, **options):
+        renders.append(options["kind"])
+        return render(review, **options)
+
+    monkeypatch.setattr(archive, "render_review_pdf", counted)
+    return renders
+
+
+def test_a_milestone_pdf_is_rendered_once_and_then_served_from_storage(review, owner, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    from reviewapp.reports.archive import archive_name
+
+    renders = _counting_renders(monkeypatch)
+    milestone = milestone_create(review=review, actor=owner, name="Before launch")
+    files = []
+    for _ in range(2):
+        job = ReportJob.objects.create(review=review, created_by=owner, milestone=milestone, kind="executive")
+        assert jobs.report_run(job.pk) == ReportJob.State.DONE
+        files.append(bytes(ReportJob.objects.get(pk=job.pk).content))
+    assert renders == ["executive"]
+    assert files[0] == files[1] and files[0].startswith(b"%PDF-")
+    assert milestone.sha256 in archive_name(milestone, "executive")
+    assert default_storage.exists(archive_name(milestone, "executive"))
+
+
+def test_a_milestone_that_no_longer_verifies_is_rendered_afresh_each_time(review, owner, monkeypatch):
+    renders = _counting_renders(monkeypatch)
+    milestone = milestone_create(review=review, actor=owner, name="Tampered")
+    type(milestone).objects.filter(pk=milestone.pk).update(sha256="0" * 64)
+    milestone.refresh_from_db()
+    for _ in range(2):
+        job = ReportJob.objects.create(review=review, created_by=owner, milestone=milestone, kind="executive")
+        assert jobs.report_run(job.pk) == ReportJob.State.DONE
+    assert renders == ["executive", "executive"]
