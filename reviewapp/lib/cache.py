@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ _down_until: dict[str, float] = {}
 
 class ResilientRedisCache(RedisCache):
     _servers: list[str]  # set by RedisCache.__init__ from LOCATION
+    _cache: RedisCacheClient  # RedisCache's cached property: the client wrapping the redis connection pool
 
     def _location(self) -> str:
         return ",".join(self._servers)
