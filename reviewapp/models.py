@@ -314,6 +314,10 @@ class Milestone(models.Model):
     name = models.CharField(max_length=100)
     snapshot = models.JSONField()
     sha256 = models.CharField(max_length=64)
+    # HMAC of the canonical snapshot with AUDIT_HMAC_KEY (empty on milestones saved before it existed): unlike
+    # the SHA-256, it cannot be recomputed by someone who can only rewrite the database.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
+    fingerprint_key_id = models.CharField(max_length=32, blank=True, default="")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -373,6 +377,8 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which AUDIT_HMAC_KEY made `hash`; empty for entries from before the chain was keyed (plain SHA-256).
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -426,10 +432,12 @@ from .identity.models import (  # noqa: E402
     RecoveryCode,
     UserSession,
 )
+from .integrity.models import AuditCheckpoint  # noqa: E402
 
 __all__ = [
     "Answer",
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "BestPractice",
     "Environment",

@@ -335,6 +335,35 @@ SPECTACULAR_SETTINGS = {
 API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 365, minimum=1)
 API_TOKEN_KEY = envstr("API_TOKEN_KEY") or SECRET_KEY
 
+
+# The audit trail's keyed fingerprints (reviewapp/audit.py, docs/security.md). The key lives outside the
+# database, so someone who can rewrite rows still cannot forge an entry. `<key id>:<secret>` pairs,
+# comma-separated: the first signs, all verify (rotation). Unset, a key derived from SECRET_KEY is used.
+def _audit_hmac_keys(raw: str) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for pair in (part.strip() for part in raw.split(",") if part.strip()):
+        key_id, sep, secret = pair.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id) or len(secret) < 32:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEY must be comma-separated '<key id>:<secret>' pairs: ids of 1-32 letters, digits, "
+                "'_.-', secrets of at least 32 characters"
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"AUDIT_HMAC_KEY names the key id {key_id!r} twice")
+        keys[key_id] = secret
+    return keys
+
+
+AUDIT_HMAC_KEYS = _audit_hmac_keys(envstr("AUDIT_HMAC_KEY")) or {"secret-key": f"audit-chain:{SECRET_KEY}"}
+# Signed checkpoints of the chain's head, written by beat: always to the log (and the database); also appended to
+# this file (ideally on another host or an append-only mount) and put in this S3 bucket (ideally with Object
+# Lock), when set. `verify_audit_chain` reads them all back.
+AUDIT_CHECKPOINT_INTERVAL = envint("AUDIT_CHECKPOINT_INTERVAL", 300, minimum=10)
+AUDIT_CHECKPOINT_FILE = envstr("AUDIT_CHECKPOINT_FILE")
+AUDIT_CHECKPOINT_S3_BUCKET = envstr("AUDIT_CHECKPOINT_S3_BUCKET")
+AUDIT_CHECKPOINT_S3_PREFIX = envstr("AUDIT_CHECKPOINT_S3_PREFIX", "audit-checkpoints/")
+AUDIT_CHECKPOINT_S3_ENDPOINT_URL = envstr("AUDIT_CHECKPOINT_S3_ENDPOINT_URL")
+
 # JSON lines (one object per line, with the request id) for log collectors; text for a developer's terminal.
 LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
 if LOG_FORMAT not in ("json", "text"):
@@ -442,4 +471,11 @@ JIRA_MAX_ATTEMPTS = envint("JIRA_MAX_ATTEMPTS", 8, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "jira-sync": {"task": "reviewapp.tasks.jira_sync_due", "schedule": 300.0},
+}
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "audit-checkpoint": {
+        "task": "reviewapp.tasks.audit_checkpoint",
+        "schedule": float(AUDIT_CHECKPOINT_INTERVAL),
+    },
 }
