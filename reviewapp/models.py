@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -43,6 +44,10 @@ class Grant:
 
 
 class User(AbstractUser):
+    # Not a column: set per API request by api/authentication.py from a token limited to teams; access.py
+    # then reaches only those teams' workloads. Empty: no limit.
+    token_team_ids: frozenset[Any] = frozenset()
+
     class OrgRole(models.TextChoices):
         MEMBER = "", "Member"
         # Reads every workload and manages improvement plans across teams.
@@ -411,6 +416,11 @@ class ApiToken(models.Model):
     )
     sha256 = models.CharField(max_length=64, unique=True, help_text="HMAC-SHA256 of the token.")
     read_only = models.BooleanField(default=False)
+    # The user's organisation role when the token was made: a token outlives no role change (it would carry
+    # rights, or skip a second factor, that nobody confirmed when it was created).
+    issued_role = models.CharField(max_length=20, blank=True, default="")
+    # When set, the token reaches only these teams' workloads (access.py), whatever its user may see.
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     # Updated at most once a minute (together with the "api.token_use" audit entry), not on every request.

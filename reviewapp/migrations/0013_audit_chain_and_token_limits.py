@@ -84,5 +84,15 @@ class Migration(migrations.Migration):
             name='fingerprint_key_id',
             field=models.CharField(blank=True, default='', max_length=32),
         ),
+        migrations.AddField(
+            model_name='apitoken',
+            name='issued_role',
+            field=models.CharField(blank=True, default='', max_length=20),
+        ),
+        migrations.AddField(
+            model_name='apitoken',
+            name='teams',
+            field=models.ManyToManyField(blank=True, related_name='+', to='reviewapp.team'),
+        ),
         migrations.RunPython(add_triggers, drop_triggers, elidable=False),
     ]
