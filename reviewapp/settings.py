@@ -291,7 +291,8 @@ REST_FRAMEWORK = {
         "reviewapp.api.permissions.TokenScopeAllows",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, refused with a 400 beyond a sane nesting depth (reviewapp/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["reviewapp.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "reviewapp.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
