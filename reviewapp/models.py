@@ -421,6 +421,8 @@ class ApiToken(models.Model):
     issued_role = models.CharField(max_length=20, blank=True, default="")
     # When set, the token reaches only these teams' workloads (access.py), whatever its user may see.
     teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    # Set with `teams`, so an unlimited token (most of them) costs no query per request to find its limit.
+    team_limited = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     # Updated at most once a minute (together with the "api.token_use" audit entry), not on every request.

@@ -50,7 +50,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             )
         api_token_mark_used(token=token, method=request.method or "", path=request.path)
         # access.py limits what this request reaches to the token's teams, when it has a limit.
-        user.token_team_ids = frozenset(token.teams.values_list("pk", flat=True))
+        if token.team_limited:
+            user.token_team_ids = frozenset(token.teams.values_list("pk", flat=True))
         return user, token
 
     def authenticate_header(self, request: Request) -> str:

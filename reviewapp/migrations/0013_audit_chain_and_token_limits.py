@@ -94,5 +94,10 @@ class Migration(migrations.Migration):
             name='teams',
             field=models.ManyToManyField(blank=True, related_name='+', to='reviewapp.team'),
         ),
+        migrations.AddField(
+            model_name='apitoken',
+            name='team_limited',
+            field=models.BooleanField(default=False),
+        ),
         migrations.RunPython(add_triggers, drop_triggers, elidable=False),
     ]

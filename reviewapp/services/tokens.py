@@ -109,6 +109,7 @@ def api_token_create(
         sha256=token_digest(secret),
         read_only=read_only,
         issued_role=user.org_role,
+        team_limited=bool(teams),
         expires_at=expires_at,
     )
     if teams:
