@@ -10,6 +10,9 @@ from .lib.celery_context import connect_request_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings")
 
+# The hard limit per task; the broker's visibility timeout is sized from it (below).
+TASK_TIME_LIMIT = 300
+
 app = Celery("reviewapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -25,11 +28,12 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     # A soft limit raises inside the task so it can record the failure; the hard limit kills a wedged process.
     task_soft_time_limit=240,
-    task_time_limit=300,
+    task_time_limit=TASK_TIME_LIMIT,
     # Results are never read from Celery: run state is stored in our tables.
     task_ignore_result=True,
-    # Redelivery for unacknowledged (late-ack) messages after a worker vanished; above the hard limit.
-    broker_transport_options={"visibility_timeout": 600},
+    # Redelivery for unacknowledged (late-ack) messages after a worker vanished: just above the hard limit, so a
+    # live task is never handed out twice and a dead one's message comes back within about six minutes.
+    broker_transport_options={"visibility_timeout": TASK_TIME_LIMIT + 60},
     broker_connection_retry_on_startup=True,
     timezone="UTC",
 )

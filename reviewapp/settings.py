@@ -431,10 +431,11 @@ if AWS_APP_PRINCIPAL_ARN and not AWS_APP_PRINCIPAL_ARN.startswith(("arn:aws:iam:
     raise ImproperlyConfigured(
         f"AWS_APP_PRINCIPAL_ARN={AWS_APP_PRINCIPAL_ARN!r} is not an IAM role or user ARN"
     )
-# The reaper fails a run still active after this many seconds, or running with no progress for the heartbeat
-# timeout (its worker was lost), so the next run can start.
+# The reaper fails a run still active after this many seconds, or one with a task running but no heartbeat for
+# the heartbeat timeout (its worker was lost), so the next run can start. Running tasks beat every 15 seconds
+# and beat runs the reaper every 30, so a lost worker is noticed within timeout + 30 s (default: 90 s).
 EVIDENCE_RUN_TIME_LIMIT = envint("EVIDENCE_RUN_TIME_LIMIT", 3600, minimum=60)
-EVIDENCE_HEARTBEAT_TIMEOUT = envint("EVIDENCE_HEARTBEAT_TIMEOUT", 600, minimum=30)
+EVIDENCE_HEARTBEAT_TIMEOUT = envint("EVIDENCE_HEARTBEAT_TIMEOUT", 60, minimum=30)
 # How many days a finding counts as evidence once collected (a check may set a shorter lifetime of its own), and
 # imported scanner findings from the time the scanner last saw them. Older evidence is shown as stale and never
 # suggests an answer; scheduled collections renew it.
@@ -445,7 +446,7 @@ EVIDENCE_IMPORT_VALID_DAYS = envint("EVIDENCE_IMPORT_VALID_DAYS", EVIDENCE_VALID
 EVIDENCE_IMPORT_MAX_BYTES = envint("EVIDENCE_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=10_000)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 60.0},
+    "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 30.0},
     "evidence-scheduled-collections": {"task": "checks.tasks.run_scheduled_collections", "schedule": 900.0},
 }
 
