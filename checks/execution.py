@@ -9,11 +9,13 @@ deadlock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -91,11 +93,45 @@ def _still_wanted(run_id: Any) -> bool:
     )
 
 
+# How often a running task says it is alive, whatever its current check is doing (a throttled API call may
+# take minutes): well inside EVIDENCE_HEARTBEAT_TIMEOUT, so only a dead worker goes silent.
+HEARTBEAT_SECONDS = 15
+
+
+@contextmanager
+def _heartbeat(run_id: Any) -> Iterator[None]:
+    """Move the run's heartbeat forward every HEARTBEAT_SECONDS from a side thread while the task works. A
+    killed worker takes the thread with it, so the reaper sees the silence."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                EvidenceRun.objects.filter(pk=run_id, state=RunState.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()  # the thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def task_execute(task_id: int) -> None:
     """Run one task to completion. Only Celery's soft time limit escapes; the caller records it."""
     claimed = _claim(task_id)
     if claimed is None:
         return
+    with _heartbeat(claimed.run_id):
+        _execute_claimed(task_id, claimed)
+
+
+def _execute_claimed(task_id: int, claimed: Claimed) -> None:
     if claimed.target is None:
         task_finish(
             task_id, TaskState.FAILED, "The AWS account was removed from the workload during the run."

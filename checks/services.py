@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from questionnaire.models import Question
@@ -283,14 +283,19 @@ def run_fail(*, run_id: Any, error: str) -> bool:
 
 
 def runs_reap(now: datetime | None = None, workload: Workload | None = None) -> list[Any]:
-    """Fail runs past EVIDENCE_RUN_TIME_LIMIT, and running runs whose heartbeat stopped (a killed worker), so
-    the next run can start without anyone touching the database. Returns the ids of the runs it failed."""
+    """Fail runs past EVIDENCE_RUN_TIME_LIMIT, and runs with a task running whose heartbeat stopped (the worker
+    was lost: every running task beats every few seconds), so the next run can start without anyone touching
+    the database. A run whose tasks are only waiting in the queue is not silent, just waiting. Returns the ids
+    of the runs it failed."""
     now = now or timezone.now()
     limit = timedelta(seconds=settings.EVIDENCE_RUN_TIME_LIMIT)
     silence = timedelta(seconds=settings.EVIDENCE_HEARTBEAT_TIMEOUT)
     overdue = Q(created_at__lt=now - limit)
-    silent = Q(state=RunState.RUNNING) & (
-        Q(heartbeat_at__lt=now - silence) | Q(heartbeat_at__isnull=True, started_at__lt=now - silence)
+    working = Exists(EvidenceTask.objects.filter(run=OuterRef("pk"), state=TaskState.RUNNING))
+    silent = (
+        Q(state=RunState.RUNNING)
+        & working
+        & (Q(heartbeat_at__lt=now - silence) | Q(heartbeat_at__isnull=True, started_at__lt=now - silence))
     )
     stale = EvidenceRun.objects.filter(state__in=ACTIVE_STATES).filter(overdue | silent)
     if workload is not None:
@@ -301,8 +306,8 @@ def runs_reap(now: datetime | None = None, workload: Workload | None = None) -> 
             error = f"The collection took longer than the limit of {_minutes(limit)} and was stopped."
         else:
             error = (
-                f"No progress for {_minutes(silence)}: the worker running this collection was probably "
-                f"stopped. Start a new collection."
+                f"Worker lost: the worker running this collection stopped answering (no heartbeat for "
+                f"{_minutes(silence)}), so its unfinished checks were marked failed. Start a new collection."
             )
         if run_fail(run_id=run.pk, error=error):
             reaped.append(run.pk)

@@ -59,6 +59,7 @@ __all__ = [
     "get_jira_team_for_user",
     "get_milestone_for_user",
     "get_report_job_for_user",
+    "get_review_for_report_request",
     "get_review_for_user",
     "get_run_for_user",
     "get_saved_filter_for_user",
@@ -101,6 +102,16 @@ def _active(user: Viewer) -> User | None:
     return None
 
 
+def _token_teams(person: User) -> frozenset[Any] | None:
+    """The teams an API token limited to teams reaches (set by api/authentication.py); None: no limit."""
+    return person.token_team_ids or None
+
+
+def _within_token_teams(person: User, teams: QuerySet[Any], team_field: str) -> QuerySet[Any]:
+    limit = _token_teams(person)
+    return teams if limit is None else teams.filter(**{f"{team_field}__in": limit})
+
+
 # --- The rules ----------------------------------------------------------------------------------------------
 
 
@@ -115,6 +126,9 @@ def _team_role_actions(user: Viewer, team_id: Any) -> frozenset[Action]:
     """What `user` may do with the workloads of `team_id` through their team and organisation roles."""
     person = _active(user)
     if person is None:
+        return frozenset()
+    limit = _token_teams(person)
+    if limit is not None and team_id not in limit:
         return frozenset()
     if person.is_org_admin:
         return frozenset(Action)
@@ -140,8 +154,8 @@ def teams_visible_to(user: Viewer) -> QuerySet[Team]:
     if person is None:
         return Team.objects.none()
     if person.reads_everything:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=person)
+        return _within_token_teams(person, Team.objects.all(), "pk")
+    return _within_token_teams(person, Team.objects.filter(memberships__user=person), "pk")
 
 
 def teams_writable_by(user: Viewer) -> QuerySet[Team]:
@@ -150,8 +164,9 @@ def teams_writable_by(user: Viewer) -> QuerySet[Team]:
     if person is None:
         return Team.objects.none()
     if person.is_org_admin:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=person, memberships__role__in=_CREATING_ROLES)
+        return _within_token_teams(person, Team.objects.all(), "pk")
+    writable = Team.objects.filter(memberships__user=person, memberships__role__in=_CREATING_ROLES)
+    return _within_token_teams(person, writable, "pk")
 
 
 def workloads_visible_to(user: Viewer) -> QuerySet[Workload]:
@@ -160,8 +175,8 @@ def workloads_visible_to(user: Viewer) -> QuerySet[Workload]:
     if person is None:
         return Workload.objects.none()
     if person.reads_everything:
-        return Workload.objects.all()
-    return Workload.objects.filter(team__memberships__user=person)
+        return _within_token_teams(person, Workload.objects.all(), "team_id")
+    return _within_token_teams(person, Workload.objects.filter(team__memberships__user=person), "team_id")
 
 
 def user_sees_workload(user_path: str, workload_path: str) -> Q:
@@ -239,6 +254,13 @@ def get_review_for_user(user: Viewer, review_id: Any, action: Action = Action.VI
         raise Http404("No such review")
     review.grant = _workload_grant(user, review.workload, action, "review").grant
     return review
+
+
+def get_review_for_report_request(user: Viewer, review_id: Any) -> Review:
+    """A review whose reports `user` may request. A report job takes a worker's time and a queue slot, so it is
+    a write: viewers may read reports but not make new ones (team contributors and owners may, and so may
+    security leads, who plan across teams)."""
+    return get_review_for_user(user, review_id, Action.PLAN)
 
 
 def get_item_for_user(

@@ -16,6 +16,9 @@ EVIDENCE_QUEUE = "evidence"
 REPORTS_QUEUE = "reports"
 QUEUES = (DEFAULT_QUEUE, EVIDENCE_QUEUE, REPORTS_QUEUE)
 
+# The hard limit per task; the broker's visibility timeout is sized from it (below).
+TASK_TIME_LIMIT = 300
+
 app = Celery("reviewapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -31,11 +34,12 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     # A soft limit raises inside the task so it can record the failure; the hard limit kills a wedged process.
     task_soft_time_limit=240,
-    task_time_limit=300,
+    task_time_limit=TASK_TIME_LIMIT,
     # Results are never read from Celery: run state is stored in our tables.
     task_ignore_result=True,
-    # Redelivery for unacknowledged (late-ack) messages after a worker vanished; above the hard limit.
-    broker_transport_options={"visibility_timeout": 600},
+    # Redelivery for unacknowledged (late-ack) messages after a worker vanished: just above the hard limit, so a
+    # live task is never handed out twice and a dead one's message comes back within about six minutes.
+    broker_transport_options={"visibility_timeout": TASK_TIME_LIMIT + 60},
     broker_connection_retry_on_startup=True,
     timezone="UTC",
     # A queue per kind of long work, each with its own workers (docker-compose.yml, docs/operations.md): an

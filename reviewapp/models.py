@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -43,6 +44,10 @@ class Grant:
 
 
 class User(AbstractUser):
+    # Not a column: set per API request by api/authentication.py from a token limited to teams; access.py
+    # then reaches only those teams' workloads. Empty: no limit.
+    token_team_ids: frozenset[Any] = frozenset()
+
     class OrgRole(models.TextChoices):
         MEMBER = "", "Member"
         # Reads every workload and manages improvement plans across teams.
@@ -314,6 +319,10 @@ class Milestone(models.Model):
     name = models.CharField(max_length=100)
     snapshot = models.JSONField()
     sha256 = models.CharField(max_length=64)
+    # HMAC of the canonical snapshot with AUDIT_HMAC_KEY (empty on milestones saved before it existed): unlike
+    # the SHA-256, it cannot be recomputed by someone who can only rewrite the database.
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
+    fingerprint_key_id = models.CharField(max_length=32, blank=True, default="")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -373,6 +382,8 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which AUDIT_HMAC_KEY made `hash`; empty for entries from before the chain was keyed (plain SHA-256).
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -405,6 +416,13 @@ class ApiToken(models.Model):
     )
     sha256 = models.CharField(max_length=64, unique=True, help_text="HMAC-SHA256 of the token.")
     read_only = models.BooleanField(default=False)
+    # The user's organisation role when the token was made: a token outlives no role change (it would carry
+    # rights, or skip a second factor, that nobody confirmed when it was created).
+    issued_role = models.CharField(max_length=20, blank=True, default="")
+    # When set, the token reaches only these teams' workloads (access.py), whatever its user may see.
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    # Set with `teams`, so an unlimited token (most of them) costs no query per request to find its limit.
+    team_limited = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     # Updated at most once a minute (together with the "api.token_use" audit entry), not on every request.
@@ -426,10 +444,12 @@ from .identity.models import (  # noqa: E402
     RecoveryCode,
     UserSession,
 )
+from .integrity.models import AuditCheckpoint  # noqa: E402
 
 __all__ = [
     "Answer",
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "BestPractice",
     "Environment",

@@ -291,7 +291,8 @@ REST_FRAMEWORK = {
         "reviewapp.api.permissions.TokenScopeAllows",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, refused with a 400 beyond a sane nesting depth (reviewapp/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["reviewapp.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "reviewapp.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
@@ -334,6 +335,35 @@ SPECTACULAR_SETTINGS = {
 # defaults to SECRET_KEY, so rotating SECRET_KEY without setting API_TOKEN_KEY invalidates every token.
 API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 365, minimum=1)
 API_TOKEN_KEY = envstr("API_TOKEN_KEY") or SECRET_KEY
+
+
+# The audit trail's keyed fingerprints (reviewapp/audit.py, docs/security.md). The key lives outside the
+# database, so someone who can rewrite rows still cannot forge an entry. `<key id>:<secret>` pairs,
+# comma-separated: the first signs, all verify (rotation). Unset, a key derived from SECRET_KEY is used.
+def _audit_hmac_keys(raw: str) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for pair in (part.strip() for part in raw.split(",") if part.strip()):
+        key_id, sep, secret = pair.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id) or len(secret) < 32:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEY must be comma-separated '<key id>:<secret>' pairs: ids of 1-32 letters, digits, "
+                "'_.-', secrets of at least 32 characters"
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"AUDIT_HMAC_KEY names the key id {key_id!r} twice")
+        keys[key_id] = secret
+    return keys
+
+
+AUDIT_HMAC_KEYS = _audit_hmac_keys(envstr("AUDIT_HMAC_KEY")) or {"secret-key": f"audit-chain:{SECRET_KEY}"}
+# Signed checkpoints of the chain's head, written by beat: always to the log (and the database); also appended to
+# this file (ideally on another host or an append-only mount) and put in this S3 bucket (ideally with Object
+# Lock), when set. `verify_audit_chain` reads them all back.
+AUDIT_CHECKPOINT_INTERVAL = envint("AUDIT_CHECKPOINT_INTERVAL", 300, minimum=10)
+AUDIT_CHECKPOINT_FILE = envstr("AUDIT_CHECKPOINT_FILE")
+AUDIT_CHECKPOINT_S3_BUCKET = envstr("AUDIT_CHECKPOINT_S3_BUCKET")
+AUDIT_CHECKPOINT_S3_PREFIX = envstr("AUDIT_CHECKPOINT_S3_PREFIX", "audit-checkpoints/")
+AUDIT_CHECKPOINT_S3_ENDPOINT_URL = envstr("AUDIT_CHECKPOINT_S3_ENDPOINT_URL")
 
 # JSON lines (one object per line, with the request id) for log collectors; text for a developer's terminal.
 LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
@@ -401,10 +431,11 @@ if AWS_APP_PRINCIPAL_ARN and not AWS_APP_PRINCIPAL_ARN.startswith(("arn:aws:iam:
     raise ImproperlyConfigured(
         f"AWS_APP_PRINCIPAL_ARN={AWS_APP_PRINCIPAL_ARN!r} is not an IAM role or user ARN"
     )
-# The reaper fails a run still active after this many seconds, or running with no progress for the heartbeat
-# timeout (its worker was lost), so the next run can start.
+# The reaper fails a run still active after this many seconds, or one with a task running but no heartbeat for
+# the heartbeat timeout (its worker was lost), so the next run can start. Running tasks beat every 15 seconds
+# and beat runs the reaper every 30, so a lost worker is noticed within timeout + 30 s (default: 90 s).
 EVIDENCE_RUN_TIME_LIMIT = envint("EVIDENCE_RUN_TIME_LIMIT", 3600, minimum=60)
-EVIDENCE_HEARTBEAT_TIMEOUT = envint("EVIDENCE_HEARTBEAT_TIMEOUT", 600, minimum=30)
+EVIDENCE_HEARTBEAT_TIMEOUT = envint("EVIDENCE_HEARTBEAT_TIMEOUT", 60, minimum=30)
 # How many days a finding counts as evidence once collected (a check may set a shorter lifetime of its own), and
 # imported scanner findings from the time the scanner last saw them. Older evidence is shown as stale and never
 # suggests an answer; scheduled collections renew it.
@@ -415,7 +446,7 @@ EVIDENCE_IMPORT_VALID_DAYS = envint("EVIDENCE_IMPORT_VALID_DAYS", EVIDENCE_VALID
 EVIDENCE_IMPORT_MAX_BYTES = envint("EVIDENCE_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=10_000)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 60.0},
+    "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 30.0},
     "evidence-scheduled-collections": {"task": "checks.tasks.run_scheduled_collections", "schedule": 900.0},
 }
 
@@ -445,4 +476,11 @@ JIRA_MAX_ATTEMPTS = envint("JIRA_MAX_ATTEMPTS", 8, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "jira-sync": {"task": "reviewapp.tasks.jira_sync_due", "schedule": 300.0},
+}
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "audit-checkpoint": {
+        "task": "reviewapp.tasks.audit_checkpoint",
+        "schedule": float(AUDIT_CHECKPOINT_INTERVAL),
+    },
 }

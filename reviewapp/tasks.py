@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from .integrity.checkpoints import audit_checkpoint_write
 from .jira.sync import links_sync, sync_due
 from .reports.jobs import RETRY, report_run
 from .services.plan import expire_risk_acceptances as expire_service
@@ -46,3 +47,9 @@ def jira_sync_links(link_ids: list[str], force: bool = False) -> dict[str, int]:
 def jira_sync_due() -> dict[str, int]:
     """The schedule's pass: retries that are due and linked issues not synced for a while."""
     return sync_due()
+
+
+@shared_task(name="reviewapp.tasks.audit_checkpoint")
+def audit_checkpoint() -> int:
+    """Sign the audit chain's head and store the checkpoint (database, log, file and S3 when configured)."""
+    return audit_checkpoint_write().entry_count

@@ -7,8 +7,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from ..models import ApiToken, User
-from ..services.tokens import api_token_mark_used, token_digest
+from ..models import ApiToken, MfaDevice, User
+from ..services.identity import mfa_required_for
+from ..services.tokens import api_token_mark_used, api_tokens_revoke_all, token_digest
 
 KEYWORD = "Bearer"
 
@@ -34,10 +35,24 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token has been revoked.")
         if token.expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed("The token has expired.")
-        if not token.user.is_active:
+        user = token.user
+        if not user.is_active:
             raise exceptions.AuthenticationFailed("The token's user account is disabled.")
+        if token.issued_role != user.org_role:
+            # However the role changed (admin site, shell, import), no token outlives it.
+            api_tokens_revoke_all(user=user, actor=None, reason="organisation role changed")
+            raise exceptions.AuthenticationFailed(
+                "The token was revoked because your organisation role changed; create a new one."
+            )
+        if mfa_required_for(user) and not MfaDevice.objects.filter(user=user).exists():
+            raise exceptions.AuthenticationFailed(
+                "Your role requires two-step sign-in: set up an authenticator in the browser first."
+            )
         api_token_mark_used(token=token, method=request.method or "", path=request.path)
-        return token.user, token
+        # access.py limits what this request reaches to the token's teams, when it has a limit.
+        if token.team_limited:
+            user.token_team_ids = frozenset(token.teams.values_list("pk", flat=True))
+        return user, token
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (with this challenge) rather than 403 when no credentials were sent.

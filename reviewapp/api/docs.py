@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -28,6 +29,7 @@ class SchemaView(SpectacularAPIView):
         return login_not_required(super().as_view(**initkwargs))
 
 
+@require_safe  # a page to read: GET and HEAD only, 405 for anything else
 def api_docs(request: HttpRequest) -> HttpResponse:
     """Swagger UI over the live schema, using the browser session (and its CSRF token) for "Try it out"."""
     return render(request, "api/docs.html")

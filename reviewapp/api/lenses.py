@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from questionnaire.catalogue import lens_version_doc
@@ -22,6 +21,7 @@ from ..models import User
 from ..services.lenses import LensConfirmMismatch, lens_import, lens_import_preview
 from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
+from .parsers import DepthLimitedJSONParser
 from .schema import ErrorOut
 
 
@@ -221,7 +221,7 @@ class LensList(ApiView):
         return self.paginated([_shaped(lens) for lens in lenses.order_by(query["ordering"], "pk")], LensOut)
 
 
-class LensFileParser(JSONParser):
+class LensFileParser(DepthLimitedJSONParser):
     """Published lens files may hold a bare `NaN` where a title or description is missing (Python's JSON writer
     puts it there). The lens reader skips or repairs those with a warning, so they must reach it."""
 

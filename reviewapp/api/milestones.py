@@ -41,7 +41,9 @@ class MilestoneOut(serializers.Serializer):
 
 
 class MilestoneDetailOut(MilestoneOut):
-    verified = serializers.BooleanField(help_text="The stored snapshot still matches its SHA-256.")
+    verified = serializers.BooleanField(
+        help_text="The stored snapshot still matches its SHA-256 and its fingerprint keyed with the audit key."
+    )
     snapshot = serializers.JSONField(help_text="The frozen review: answers, risks, items and lens version.")
 
 

@@ -15,7 +15,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ..access import get_report_job_for_user, get_review_for_user
+from ..access import get_report_job_for_user, get_review_for_report_request, get_review_for_user
 from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob
 from ..reports.jobs import content_type_of, jobs_of, report_request
@@ -118,7 +118,7 @@ class ReportList(ApiView):
         tags=["reports"],
     )
     def post(self, request: ApiRequest, review_id) -> Response:
-        review = get_review_for_user(request.user, review_id)
+        review = get_review_for_report_request(request.user, review_id)
         serializer = ReportRequestIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -196,6 +196,7 @@ class ReportContent:
     milestone_name: str = ""
     milestone_sha256: str = ""
     milestone_verified: bool = False
+    milestone_keyed: bool = False
     milestone_created_by: str = ""
 
     @property
@@ -509,6 +510,7 @@ def build_report(review: Review, *, milestone: Milestone | None = None, kind: st
         content.milestone_name = milestone.name
         content.milestone_sha256 = milestone.sha256
         content.milestone_verified = milestone_verify(milestone)
+        content.milestone_keyed = bool(milestone.fingerprint)
         content.milestone_created_by = milestone.created_by.display_name() if milestone.created_by else ""
     return content
 

@@ -95,6 +95,8 @@ NOT_EXPORTED = {
     "JiraConnection": "credentials: a Jira API token, encrypted with this installation's key",
     "JiraLink": "sync state with a Jira site this installation's token reaches; the issues keep their item "
     "labels, so connecting again finds them",
+    "AuditCheckpoint": "signed heads of this installation's chain; the target signs its own from the next "
+    "checkpoint on (it needs the same AUDIT_HMAC_KEY for the imported entries to verify)",
     "WaToolLink": "a link to a workload in an AWS account, reached through this installation's connected roles",
 }
 
@@ -258,24 +260,14 @@ def _build(table: Table, index: int, row: Any, catalogue: _Catalogue) -> models.
     return instance
 
 
-def _timestamp_fields(model: type[models.Model]) -> list[str]:
-    return [
-        field.attname
-        for field in model._meta.concrete_fields
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    ]
-
-
 def _insert(table: Table, objects: list[models.Model]) -> None:
-    stamps = _timestamp_fields(table.model)
-    # bulk_create overwrites auto_now(_add) fields with "now"; put the exported times back in one more pass.
-    kept = [{name: getattr(obj, name) for name in stamps} for obj in objects]
-    table.model._base_manager.bulk_create(objects, batch_size=500)
-    if stamps and objects:
-        for obj, values in zip(objects, kept, strict=True):
-            for name, value in values.items():
-                setattr(obj, name, value)
-        table.model._base_manager.bulk_update(objects, stamps, batch_size=500)
+    # A raw insert writes every field as exported, auto_now(_add) times included: bulk_create would stamp "now"
+    # and need an UPDATE to put them back, which append-only tables (milestones) refuse.
+    fields = table.model._meta.concrete_fields
+    for start in range(0, len(objects), 500):
+        table.model._base_manager.all()._insert(  # type: ignore[attr-defined]  # private, stable since 1.x
+            objects[start : start + 500], fields=fields, raw=True
+        )
 
 
 def database_is_empty() -> bool:

@@ -105,6 +105,8 @@ def mfa_reset(*, actor: User, user: User) -> None:
     """An administrator clears a user's authenticator and recovery codes (lost phone). The user must enrol
     again at their next sign-in if their role requires a second factor."""
     require_administrator(actor, "Only administrators can reset another person's sign-in codes.")
+    from .tokens import api_tokens_revoke_all
+
     had_device, _ = MfaDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     audit_record(
@@ -114,6 +116,8 @@ def mfa_reset(*, actor: User, user: User) -> None:
         before={"authenticator": bool(had_device)},
         after={"authenticator": False},
     )
+    # Tokens were made with the factor just reset; whoever has the lost phone may have them too.
+    api_tokens_revoke_all(user=user, actor=actor, reason="second factor reset")
 
 
 def session_record(*, request: HttpRequest, user: User) -> None:

@@ -24,6 +24,7 @@ from questionnaire.models import BestPractice, LensVersion
 from questionnaire.rating import Risk
 
 from ..audit import audit_record
+from ..integrity.keys import fingerprint, fingerprint_matches
 from ..models import Answer, ImprovementItem, Milestone, Review, User, Workload
 from ..risk import RiskCounts
 
@@ -38,6 +39,12 @@ def canonical_json(snapshot: dict[str, Any]) -> bytes:
 
 def snapshot_sha256(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(snapshot)).hexdigest()
+
+
+def snapshot_fingerprint(snapshot: dict[str, Any]) -> dict[str, str]:
+    """The keyed fingerprint fields of a new milestone: the HMAC with the audit key, and that key's id."""
+    key_id, digest = fingerprint(canonical_json(snapshot))
+    return {"fingerprint": digest, "fingerprint_key_id": key_id}
 
 
 def catalogue_practices(version: LensVersion) -> dict[int, list[dict[str, str]]]:
@@ -170,6 +177,7 @@ def milestone_create(*, review: Review, actor: User | None, name: str) -> Milest
         name=name,
         snapshot=snapshot,
         sha256=snapshot_sha256(snapshot),
+        **snapshot_fingerprint(snapshot),
         created_by=actor,
     )
     try:
@@ -195,14 +203,19 @@ def milestone_create(*, review: Review, actor: User | None, name: str) -> Milest
 
 
 def milestone_verify(milestone: Milestone) -> bool:
-    """True when the stored snapshot still hashes to the stored SHA-256 and belongs to this row."""
+    """True when the stored snapshot still hashes to the stored SHA-256 and keyed fingerprint, and belongs to this
+    row. A milestone from before fingerprints were keyed has only its SHA-256 to show."""
     snapshot = milestone.snapshot
     if not isinstance(snapshot, dict):
         return False
     belongs = snapshot.get("name") == milestone.name and snapshot.get("workload", {}).get("id") == str(
         milestone.workload_id
     )
-    return belongs and hmac.compare_digest(snapshot_sha256(snapshot), milestone.sha256)
+    if not belongs or not hmac.compare_digest(snapshot_sha256(snapshot), milestone.sha256):
+        return False
+    if not milestone.fingerprint_key_id:
+        return not milestone.fingerprint
+    return fingerprint_matches(canonical_json(snapshot), milestone.fingerprint_key_id, milestone.fingerprint)
 
 
 # --- Comparing two snapshots --------------------------------------------------------------------------------
@@ -324,5 +337,6 @@ __all__ = [
     "milestone_create",
     "milestone_verify",
     "review_snapshot",
+    "snapshot_fingerprint",
     "snapshot_sha256",
 ]

@@ -19,8 +19,10 @@ from django.utils.crypto import salted_hmac
 
 from questionnaire.models import max_length
 
+from ..access import teams_visible_to
 from ..audit import audit_record
-from ..models import ApiToken, User
+from ..models import ApiToken, Team, User
+from .identity import mfa_required_for, mfa_verify
 
 PREFIX_LENGTH = 8
 NAME_MAX_LENGTH = max_length(ApiToken, "name")
@@ -44,6 +46,7 @@ def _token_values(token: ApiToken) -> dict:
         "name": token.name,
         "prefix": token.prefix,
         "read_only": token.read_only,
+        "issued_role": token.issued_role,
         "expires_at": token.expires_at,
         "revoked_at": token.revoked_at,
     }
@@ -51,9 +54,19 @@ def _token_values(token: ApiToken) -> dict:
 
 @transaction.atomic
 def api_token_create(
-    *, user: User, name: str, expires_at: datetime, read_only: bool = False
+    *,
+    user: User,
+    name: str,
+    expires_at: datetime,
+    read_only: bool = False,
+    teams: list[Team] | None = None,
+    second_factor: str = "",
 ) -> tuple[ApiToken, str]:
-    """A new token for `user` and its secret; the secret exists only in the return value, never in storage."""
+    """A new token for `user` and its secret; the secret exists only in the return value, never in storage.
+
+    When the user's role requires two-step sign-in, a fresh code (`second_factor`) is needed: a token is a
+    credential of its own, and must not be made by whoever holds only an unattended session. `teams` limits
+    the token to those teams' workloads (the user must see each)."""
     name = name.strip()
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -71,6 +84,20 @@ def api_token_create(
         errors.setdefault("name", []).append(
             f"You already have {active} active tokens, the most allowed; revoke one you no longer use."
         )
+    visible = set(teams_visible_to(user).values_list("pk", flat=True))
+    if any(team.pk not in visible for team in teams or []):
+        errors["teams"] = ["Limit the token to teams you can see."]
+    if mfa_required_for(user):
+        if not second_factor.strip():
+            errors["second_factor"] = [
+                "Your role requires two-step sign-in: enter a code from your authenticator."
+            ]
+        elif errors:
+            pass  # keep the code unspent until the rest of the form is right
+        elif mfa_verify(user=user, code=second_factor.strip()) is None:
+            errors["second_factor"] = [
+                "That code is not valid. Enter the current code from your authenticator."
+            ]
     if errors:
         raise ValidationError(errors)
 
@@ -81,9 +108,14 @@ def api_token_create(
         prefix=secret[:PREFIX_LENGTH],
         sha256=token_digest(secret),
         read_only=read_only,
+        issued_role=user.org_role,
+        team_limited=bool(teams),
         expires_at=expires_at,
     )
-    audit_record(actor=user, action="api_token.create", obj=token, after=_token_values(token))
+    if teams:
+        token.teams.set(teams)
+    after = {**_token_values(token), "teams": sorted(team.name for team in teams or [])}
+    audit_record(actor=user, action="api_token.create", obj=token, after=after)
     return token, secret
 
 
@@ -98,6 +130,27 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     token.save(update_fields=["revoked_at"])
     audit_record(actor=actor, action="api_token.revoke", obj=token, before=before, after=_token_values(token))
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, actor: User | None, reason: str) -> int:
+    """Revoke every usable token of `user` (role changed, second factor reset); one audit entry per token."""
+    now = timezone.now()
+    revoked = 0
+    for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
+        before = _token_values(token)
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            actor_label="" if actor else "system",
+            action="api_token.revoke",
+            obj=token,
+            before=before,
+            after={**_token_values(token), "reason": reason},
+        )
+        revoked += 1
+    return revoked
 
 
 def api_token_mark_used(*, token: ApiToken, method: str, path: str) -> bool:

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ..access import get_review_for_user, teams_writable_by
+from ..access import get_review_for_report_request, get_review_for_user, teams_writable_by
 from ..forms import add_service_errors
 from ..forms.common import choice_field, model_choice_field
 from ..lib.queue import QueueUnavailable
@@ -88,10 +88,11 @@ def _page(
 
 @require_http_methods(["GET", "POST"])
 def review_reports(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
-    review = get_review_for_user(request.user, review_id)
-    milestones = _milestones(review)
     if request.method == "GET":
-        return _page(request, review, ReportRequestForm(milestones=milestones))
+        review = get_review_for_user(request.user, review_id)
+        return _page(request, review, ReportRequestForm(milestones=_milestones(review)))
+    review = get_review_for_report_request(request.user, review_id)
+    milestones = _milestones(review)
     form = ReportRequestForm(request.POST, milestones=milestones)
     if not form.is_valid():
         return _page(request, review, form, status=400)

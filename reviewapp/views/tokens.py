@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..access import get_token_for_user
+from ..access import get_token_for_user, teams_visible_to
 from ..lib.display import with_display
-from ..models import ApiToken
+from ..models import ApiToken, Team
+from ..services.identity import mfa_required_for
 from ..services.tokens import NAME_MAX_LENGTH, api_token_create, api_token_revoke, token_is_usable
 from . import AuthenticatedRequest
 
@@ -35,9 +36,29 @@ class TokenForm(forms.Form):
     read_only = forms.BooleanField(
         required=False, label="Read-only", help_text="The token can read but never change anything."
     )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        label="Only these teams",
+        help_text="Leave empty for every team you can see; pick some to keep the token to their workloads.",
+    )
+    second_factor = forms.CharField(
+        required=False,
+        label="Code from your authenticator",
+        max_length=32,
+        help_text="Your role requires two-step sign-in, so a new token needs a fresh code.",
+    )
 
     def __init__(self, *args, **kwargs):
+        user = kwargs.pop("user")
         super().__init__(*args, **kwargs)
+        self.fields["teams"].queryset = teams_visible_to(user).order_by("name")
+        if not mfa_required_for(user):
+            del self.fields["second_factor"]
+        else:
+            self.fields["second_factor"].widget.attrs.update(
+                {"autocomplete": "one-time-code", "inputmode": "numeric"}
+            )
         # The limit is a setting, so it is applied per form rather than frozen at import time.
         max_days = settings.API_TOKEN_MAX_DAYS
         days = self.fields["days"]
@@ -60,7 +81,7 @@ def token_list(request: AuthenticatedRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def token_create(request: AuthenticatedRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             token, secret = api_token_create(
@@ -68,6 +89,8 @@ def token_create(request: AuthenticatedRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
                 read_only=form.cleaned_data["read_only"],
+                teams=list(form.cleaned_data["teams"]),
+                second_factor=form.cleaned_data.get("second_factor") or "",
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -231,7 +231,13 @@ ROUTES = {
     "api_import_detail": api("object", kwargs=lambda world: {"import_id": world.api_import.pk}),
     "api_import_findings": api("object", kwargs=lambda world: {"import_id": world.api_import.pk}),
     # Asking for a report is a read: viewers may, as on the web page (tests/api/test_reports.py has the POST).
-    "api_report_list": api("object", kwargs=_review),
+    "api_report_list": api(
+        "object",
+        kwargs=_review,
+        write="post",
+        needs="plan",
+        data=lambda world: {"kind": "full", "format": "json"},
+    ),
     "api_report_detail": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_report_download": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_lens_list": api("user"),

@@ -1,9 +1,8 @@
 """Access table for reports and exports (reviewapp/views/reports.py).
 
-Reports show nothing the review pages do not, so everyone who may VIEW a workload may make and download them:
-asking for a report (POST review_reports) is therefore not a "write" viewers are refused, and is tested in
-tests/reviewapp/test_reports_views.py (outsider 404, viewer allowed). Importing creates a workload in a team
-the user may write to.
+Reports show nothing the review pages do not, so everyone who may VIEW a workload may download them; asking
+for a new one (POST review_reports) takes a worker's time, so it needs PLAN (contributors, owners, leads) and
+viewers get 403. Importing creates a workload in a team the user may write to.
 """
 
 from __future__ import annotations
@@ -42,7 +41,13 @@ def _import_data(world: World) -> dict:
 
 
 ROUTES = {
-    "review_reports": Route(scope="object", kwargs=_review),
+    "review_reports": Route(
+        scope="object",
+        kwargs=_review,
+        write="post",
+        needs="plan",
+        data=lambda world: {"kind": "full", "format": "json", "source": ""},
+    ),
     "report_jobs": Route(scope="object", kwargs=_review),
     "report_download": Route(
         scope="object", kwargs=lambda world: {**_review(world), "job_id": world.report.pk}

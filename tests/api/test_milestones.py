@@ -9,6 +9,7 @@ from questionnaire.models import Question
 from reviewapp.models import AuditEvent, Milestone
 from reviewapp.services import answer_record
 from reviewapp.services.milestones import milestone_create
+from tests.tampering import disable_append_only
 
 from .conftest import as_user
 
@@ -91,6 +92,7 @@ def test_it_shows_a_milestone_with_its_verified_snapshot(api, viewer, owner, rev
     )
     assert body["verified"] is True
     assert body["snapshot"]["name"] == "Baseline"
+    disable_append_only("reviewapp_milestone")
     Milestone.objects.filter(pk=milestone.pk).update(name="Renamed behind our back")
     body = api.get(reverse("api_milestone_detail", kwargs={"milestone_id": milestone.pk})).json()
     assert body["verified"] is False

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from reviewapp.models import ReportJob
 from reviewapp.reports.jobs import report_run
 from reviewapp.services.milestones import milestone_create
 
-from .conftest import as_user
+from .conftest import as_user, make_token
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,16 @@ def job_url(name: str, job) -> str:
     return reverse(name, kwargs={"job_id": job.pk})
 
 
-def test_a_viewer_requests_a_report_and_downloads_it(api, viewer, review):
+def test_a_contributor_requests_a_report_and_a_viewer_downloads_it(api, contributor, viewer, review):
     as_user(api, viewer)
-    response = api.post(reports_url(review), {"format": "json"}, format="json")
+    refused = api.post(reports_url(review), {"format": "json"}, format="json")
+    assert refused.status_code == 403 and not ReportJob.objects.exists()
+    response = APIClient().post(
+        reports_url(review),
+        {"format": "json"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {make_token(contributor)}",
+    )
     assert response.status_code == 202, response.json()
     job = ReportJob.objects.get(pk=response.json()["id"])
     # In tests the queue never runs (it waits for a commit); render it the way the worker would.

@@ -332,7 +332,7 @@ def test_the_reaper_fails_a_run_whose_worker_went_silent_so_a_new_run_can_start(
     assert services.runs_reap() == []
     assert services.runs_reap(now=timezone.now() + timedelta(seconds=601)) == [run.pk]
     run.refresh_from_db()
-    assert run.state == RunState.FAILED and "No progress for 10 minutes" in run.error
+    assert run.state == RunState.FAILED and "Worker lost" in run.error and "10 minutes" in run.error
     assert not run.tasks.exclude(state=TaskState.FAILED).exists()
     assert AuditEvent.objects.get(action="evidence_run.fail").actor_label == "system"
     assert services.run_start(workload=workload, actor=owner).state == RunState.QUEUED
@@ -389,3 +389,17 @@ def test_weekly_collections_wait_a_week(workload, owner):
     assert services.scheduled_runs_start() == []
     assert len(services.scheduled_runs_start(now=timezone.now() + timedelta(days=5))) == 1
     assert tasks.run_scheduled_collections() == 0
+
+
+@pytest.mark.django_db
+def test_a_run_whose_tasks_only_wait_in_the_queue_is_not_taken_for_a_lost_worker(workload, owner, settings):
+    settings.EVIDENCE_HEARTBEAT_TIMEOUT = 60
+    add_target(workload, owner)
+    run = services.run_start(workload=workload, actor=owner)
+    task = run.tasks.first()
+    execution._claim(task.pk)
+    execution.task_finish(task.pk, TaskState.SUCCEEDED)  # the rest wait behind other workloads' tasks
+    later = timezone.now() + timedelta(minutes=5)
+    assert services.runs_reap(now=later) == []
+    execution._claim(run.tasks.filter(state=TaskState.QUEUED).first().pk)  # a worker takes one, then dies
+    assert services.runs_reap(now=later) == [run.pk]

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 
 from reviewapp.models import Answer, AuditEvent, Milestone
 from reviewapp.services import (
@@ -14,7 +15,8 @@ from reviewapp.services import (
     milestone_verify,
     review_snapshot,
 )
-from reviewapp.services.milestones import MAX_MILESTONES_PER_WORKLOAD
+from reviewapp.services.milestones import MAX_MILESTONES_PER_WORKLOAD, snapshot_sha256
+from tests.tampering import disable_append_only
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,7 @@ def test_the_hash_is_sha256_of_the_canonical_json_and_verifies(review, owner):
 def test_a_tampered_snapshot_or_name_fails_verification(review, owner):
     milestone = milestone_create(review=review, actor=owner, name="Baseline")
     snapshot = dict(milestone.snapshot, counts={**milestone.snapshot["counts"], "high": 7})
+    disable_append_only("reviewapp_milestone")
     Milestone.objects.filter(pk=milestone.pk).update(snapshot=snapshot)  # as a database intruder would
     assert not milestone_verify(Milestone.objects.get(pk=milestone.pk))
     other = milestone_create(review=review, actor=owner, name="Second")
@@ -189,3 +192,26 @@ def test_a_milestone_compares_with_now_built_by_the_same_function(review, owner)
     assert len(sec4.adopted) == 4 and not sec4.dropped
     assert {item.bp_code for item in result.items_closed} == {f"SEC04-BP0{n}" for n in range(1, 5)}
     assert result.items_opened == []
+
+
+def test_a_snapshot_edited_and_rehashed_fails_on_its_keyed_fingerprint(review, owner):
+    milestone = milestone_create(review=review, actor=owner, name="Baseline")
+    assert milestone.fingerprint_key_id == "secret-key" and len(milestone.fingerprint) == 64
+    snapshot = dict(milestone.snapshot, counts={**milestone.snapshot["counts"], "high": 99})
+    disable_append_only("reviewapp_milestone")
+    # The intruder recomputes the plain SHA-256, which needs no key; the HMAC does.
+    Milestone.objects.filter(pk=milestone.pk).update(snapshot=snapshot, sha256=snapshot_sha256(snapshot))
+    assert not milestone_verify(Milestone.objects.get(pk=milestone.pk))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_the_database_refuses_to_change_or_delete_a_milestone(review, owner):
+    milestone = milestone_create(review=review, actor=owner, name="Baseline")
+    for change in (
+        lambda: Milestone.objects.filter(pk=milestone.pk).update(name="Other"),
+        lambda: Milestone.objects.filter(pk=milestone.pk)._raw_delete(connection.alias),
+    ):
+        with pytest.raises(DatabaseError, match="never changed"), transaction.atomic():
+            change()
+    owner.delete()  # its creator may still go: created_by becomes NULL
+    assert milestone_verify(Milestone.objects.get(pk=milestone.pk))

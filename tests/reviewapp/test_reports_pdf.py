@@ -63,7 +63,10 @@ def test_a_milestone_report_shows_the_snapshot_not_todays_answers(filled, owner)
     assert 8 <= len(pages) <= 40
     assert "DRAFT" not in text
     assert "Q3 baseline" in text and milestone.sha256 in text.replace(" ", "")
-    assert "Verified: the stored snapshot matches this fingerprint." in text
+    assert (
+        "Verified: the stored snapshot matches this SHA-256 and its fingerprint keyed with the audit key."
+        in text
+    )
     assert "Answered after the milestone." not in text
     for code in QUESTIONS:
         assert re.search(rf"\b{code}\b", text), code

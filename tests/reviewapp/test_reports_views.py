@@ -10,10 +10,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
+from rest_framework.test import APIClient
 
 from reviewapp.models import AuditEvent, ReportJob, Workload
 from reviewapp.reports.review_json import review_json_bytes
 from reviewapp.services import milestone_create, team_create
+from tests.api.conftest import make_token
 from tests.conftest import login
 
 from .reports_world import fill_review, pdf_text, record
@@ -87,13 +89,17 @@ def test_a_report_of_a_milestone_names_it(client, owner, review, django_capture_
     assert "Spring audit" in text and "DRAFT" not in text
 
 
-def test_viewers_may_make_and_download_reports(client, viewer, review, django_capture_on_commit_callbacks):
+def test_viewers_download_reports_but_cannot_ask_for_new_ones(client, owner, viewer, review):
+    job = make_job(review, owner, state=ReportJob.State.DONE, content=b"%PDF-1.7", filename="x.pdf")
     login(client, viewer)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reports_url(review), {"kind": "full", "source": "", "format": "pdf"})
-    assert response.status_code == 302
-    job = ReportJob.objects.get()
-    assert (job.state, job.created_by) == (ReportJob.State.DONE, viewer)
+    refused = client.post(reports_url(review), {"kind": "full", "source": "", "format": "pdf"})
+    assert refused.status_code == 403
+    api = APIClient(HTTP_AUTHORIZATION=f"Bearer {make_token(viewer)}")
+    api_refused = api.post(
+        reverse("api_report_list", kwargs={"review_id": review.pk}), {"kind": "full"}, format="json"
+    )
+    assert api_refused.status_code == 403
+    assert ReportJob.objects.count() == 1  # no job was queued
     download = client.get(download_url(job))
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     assert download["Content-Disposition"] == f'attachment; filename="{job.filename}"'

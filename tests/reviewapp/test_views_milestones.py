@@ -10,6 +10,7 @@ from django.urls import reverse
 from reviewapp.models import Answer, Milestone
 from reviewapp.services import answer_record, milestone_create
 from tests.conftest import login
+from tests.tampering import disable_append_only
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,7 @@ def test_the_list_charts_the_risk_trend_and_its_queries_do_not_grow(client, owne
 
 def test_a_tampered_milestone_is_flagged(client, owner, review):
     milestone = milestone_create(review=review, actor=owner, name="Baseline")
+    disable_append_only("reviewapp_milestone")
     Milestone.objects.filter(pk=milestone.pk).update(
         snapshot={**milestone.snapshot, "counts": {**milestone.snapshot["counts"], "high": 5}}
     )

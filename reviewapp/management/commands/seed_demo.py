@@ -11,7 +11,7 @@ workloads take seconds, but everything the services would derive is derived by t
 - the first two rounds are frozen as milestones: `snapshot_of` (the milestone service's snapshot_from_rows) builds,
   from the rows in memory, exactly what
   `services.milestones.review_snapshot` would read back (a test holds the two equal), hashed with
-  `snapshot_sha256` as `milestone_create` does.
+  `snapshot_sha256` and `snapshot_fingerprint` as `milestone_create` does.
 
 It only ever adds: a second run adds new teams numbered after the earlier ones. One audit entry records it.
 """
@@ -52,7 +52,7 @@ from reviewapp.models import (
 from reviewapp.risk import AnswerState, answer_state, missing_choices, question_risk
 
 # Snapshots are built by the milestone service from the rows seeded in memory, so the format has one home.
-from reviewapp.services.milestones import catalogue_practices, snapshot_sha256
+from reviewapp.services.milestones import catalogue_practices, snapshot_fingerprint, snapshot_sha256
 from reviewapp.services.milestones import snapshot_from_rows as snapshot_of
 from reviewapp.specs import version_specs
 
@@ -446,5 +446,6 @@ class Seeder:
             name=name,
             snapshot=snapshot,
             sha256=snapshot_sha256(snapshot),
+            **snapshot_fingerprint(snapshot),
             created_by=entry.team.owner,
         )
