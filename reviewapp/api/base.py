@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import QuerySet
 from rest_framework import serializers
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,7 +33,7 @@ else:
 
 
 class ApiView(APIView):
-    pagination_class = PageNumberPagination
+    pagination_class: type[BasePagination] = PageNumberPagination
     schema = ApiAutoSchema()
 
     @classmethod
@@ -56,10 +57,14 @@ class ApiView(APIView):
     ) -> Response:
         """One page of `queryset`, serialized; `fetch` builds the rows of that page only (e.g. plan_rows)."""
         paginator = self.pagination_class()
-        if fetch is not None and isinstance(queryset, QuerySet):
-            paginator.page_size = paginator.get_page_size(self.request)
+        if (
+            fetch is not None
+            and isinstance(queryset, QuerySet)
+            and isinstance(paginator, PageNumberPagination)
+        ):
+            size = paginator.get_page_size(self.request) or PageNumberPagination.page_size
             number = self.request.query_params.get(paginator.page_query_param) or 1
-            page_obj = paginator.django_paginator_class(queryset, paginator.page_size).get_page(number)
+            page_obj = paginator.django_paginator_class(queryset, size).get_page(number)
             paginator.page, paginator.request = page_obj, self.request
             page: Any = fetch(page_obj.object_list)
         else:

@@ -4,11 +4,11 @@ workloads. Any signed-in user may open them: each shows only what access.py lets
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from ..forms import DashboardFilterForm, dashboard_filter_form
 from ..lib.charts import area_risk_chart, risk_trend_svg
-from ..models import SavedFilter
+from ..models import ImprovementItem, SavedFilter
 from ..selectors import (
     SORT_COLUMNS,
     dashboard_rows_for,
@@ -54,7 +54,7 @@ class CountedPaginator(Paginator):
         self.known_count = count
 
     @property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self.known_count
 
 
@@ -144,7 +144,7 @@ def my_items_page(request: AuthenticatedRequest) -> HttpResponse:
         request,
         "dashboard/my_items.html",
         {
-            "rows": plan_rows(page.object_list, today=today),
+            "rows": plan_rows(cast(QuerySet[ImprovementItem], page.object_list), today=today),
             "page": page,
             "page_query": "",
             "overdue": items.filter(overdue_items(today)).count(),

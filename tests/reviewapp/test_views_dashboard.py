@@ -41,9 +41,16 @@ def make(team, actor, name, environment="PRODUCTION", with_items=True):
         ImprovementItem.objects.bulk_create(
             [
                 ImprovementItem(
-                    workload=workload, lens=review.lens, bp_code="SEC01-BP02", level="HIGH", owner=actor, due_date=TODAY
+                    workload=workload,
+                    lens=review.lens,
+                    bp_code="SEC01-BP02",
+                    level="HIGH",
+                    owner=actor,
+                    due_date=TODAY,
                 ),
-                ImprovementItem(workload=workload, lens=review.lens, bp_code="SEC01-BP05", level="MEDIUM", notes="=1+1"),
+                ImprovementItem(
+                    workload=workload, lens=review.lens, bp_code="SEC01-BP05", level="MEDIUM", notes="=1+1"
+                ),
             ]
         )
     return workload
