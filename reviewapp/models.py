@@ -18,6 +18,8 @@ from django.db.models.functions import Lower
 
 from questionnaire.models import BestPractice, Lens, LensVersion, Question
 
+from .risk import NOT_IN_CATALOGUE
+
 
 class Action(StrEnum):
     """What a person may do with a workload and everything under it. reviewapp.access decides who may do which."""
@@ -287,6 +289,13 @@ class ImprovementItem(models.Model):
     acceptance_justification = models.TextField(max_length=2000, blank=True)
     acceptance_expires_on = models.DateField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Where the item stands on the plan, kept by services.answers.items_sync in the transaction that saves the
+    # answer, so every plan list filters, sorts and pages in the database: the best practice's level in the
+    # review's lens version ("" when it has none or left the lens), its question's stored risk, and
+    # risk.plan_priority of the two (smaller is more urgent).
+    level = models.CharField(max_length=10, blank=True)
+    question_risk = models.CharField(max_length=16, default="UNANSWERED")
+    priority = models.PositiveIntegerField(default=NOT_IN_CATALOGUE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -303,7 +312,12 @@ class ImprovementItem(models.Model):
                 name="item_acceptance_complete",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "status"]), models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["workload", "is_active", "priority"], name="item_plan_order"),
+            models.Index(fields=["is_active", "priority"], name="item_portfolio_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bp_code} ({self.status})"

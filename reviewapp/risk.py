@@ -159,3 +159,16 @@ def risk_sort_key(risk: Risk) -> int:
 def level_sort_key(level: Level | None) -> int:
     # Choices without a level (custom lenses) sort after LOW.
     return LEVEL_ORDER.index(level) if level is not None else len(LEVEL_ORDER)
+
+
+# An improvement item's place on the plan as one number, stored on the item so lists sort and page in the
+# database: question risk, then the best practice's level, then catalogue order (smaller is more urgent).
+PRIORITY_STRIDE = 100_000
+# Items whose best practice left the lens version the review is on sort after everything else.
+NOT_IN_CATALOGUE = (len(RISK_ORDER) * (len(LEVEL_ORDER) + 1)) * PRIORITY_STRIDE
+
+
+def plan_priority(risk: Risk, level: Level | None, position: int) -> int:
+    """The sort key plan lists order by: `position` is the best practice's place in the lens version."""
+    rank = risk_sort_key(risk) * (len(LEVEL_ORDER) + 1) + level_sort_key(level)
+    return rank * PRIORITY_STRIDE + min(position, PRIORITY_STRIDE - 1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import QuerySet
 from rest_framework import serializers
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +33,7 @@ else:
 
 
 class ApiView(APIView):
-    pagination_class = PageNumberPagination
+    pagination_class: type[BasePagination] = PageNumberPagination
     schema = ApiAutoSchema()
 
     @classmethod
@@ -47,10 +49,26 @@ class ApiView(APIView):
         return serializer.validated_data
 
     def paginated(
-        self, queryset: QuerySet | list, serializer_class: type[serializers.Serializer], **context: Any
+        self,
+        queryset: QuerySet | list,
+        serializer_class: type[serializers.Serializer],
+        fetch: Callable[[Any], list[Any]] | None = None,
+        **context: Any,
     ) -> Response:
+        """One page of `queryset`, serialized; `fetch` builds the rows of that page only (e.g. plan_rows)."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)  # type: ignore[arg-type]  # a list pages as well
+        if (
+            fetch is not None
+            and isinstance(queryset, QuerySet)
+            and isinstance(paginator, PageNumberPagination)
+        ):
+            size = paginator.get_page_size(self.request) or PageNumberPagination.page_size
+            number = self.request.query_params.get(paginator.page_query_param) or 1
+            page_obj = paginator.django_paginator_class(queryset, size).get_page(number)
+            paginator.page, paginator.request = page_obj, self.request
+            page: Any = fetch(page_obj.object_list)
+        else:
+            page = paginator.paginate_queryset(queryset, self.request, view=self)  # type: ignore[arg-type]  # a list pages as well
         data = serializer_class(page, many=True, context={"request": self.request, **context}).data
         return paginator.get_paginated_response(data)
 

@@ -22,6 +22,7 @@ from ..lib.display import with_display
 from ..lib.queue import QueueUnavailable
 from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
+from .pagination import Key, KeysetPagination
 from .schema import ErrorOut
 
 
@@ -240,6 +241,8 @@ class RunCancel(ApiView):
 
 
 class RunFindings(ApiView):
+    pagination_class = KeysetPagination
+
     @extend_schema(
         operation_id="evidence_runs_findings",
         summary="The findings of an evidence run",
@@ -254,7 +257,13 @@ class RunFindings(ApiView):
         filters = FindingFilters(
             **{key: query.get(key, "") for key in ("status", "check_id", "account_id", "region")}
         )
-        findings = findings_of(run, filters)
-        if query["ordering"] != "status":
-            findings = findings.order_by(query["ordering"], "check_id", "resource_arn", "pk")
-        return self.paginated(findings, FindingOut)
+        field = query["ordering"].lstrip("-")
+        keys = [Key(field, query["ordering"].startswith("-"))]
+        keys += [Key(name) for name in FINDING_ORDER if name != field]
+        paginator = KeysetPagination()
+        page = paginator.page(findings_of(run, filters), keys, request)
+        return paginator.get_paginated_response(FindingOut(page, many=True).data)
+
+
+# Ties after the chosen ordering: a run can hold tens of thousands of findings, so they page by keyset.
+FINDING_ORDER = ("status", "check_id", "account_id", "region", "resource_arn", "pk")

@@ -6,8 +6,9 @@ plan service as the web pages (services.plan.item_update), so the same status ru
 
 from __future__ import annotations
 
-from datetime import date
-
+from django.db.models import Case, QuerySet, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -17,10 +18,11 @@ from questionnaire.models import Level
 
 from ..access import Action, get_item_for_user, get_workload_for_user, workloads_visible_to
 from ..models import ImprovementItem, ItemStatus, User
-from ..selectors import PlanRow, plan_rows
+from ..selectors import PlanRow, overdue_items, plan_rows
 from ..services.plan import item_update
 from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
+from .pagination import Key, KeysetPagination
 from .schema import RISK_CHOICES
 
 
@@ -115,11 +117,14 @@ ITEM_EXAMPLE = {
 }
 
 
-def _filtered(items, query: dict, user: User) -> list[PlanRow]:
+def _filtered(items: QuerySet[ImprovementItem], query: dict, user: User) -> QuerySet[ImprovementItem]:
+    """`items` narrowed by the query's filters, in the database."""
     if not query["include_closed"]:
         items = items.filter(is_active=True)
     if "status" in query:
         items = items.filter(status=query["status"])
+    if "level" in query:
+        items = items.filter(level=query["level"])
     owner = query.get("owner")
     if owner == "none":
         items = items.filter(owner__isnull=True)
@@ -127,29 +132,37 @@ def _filtered(items, query: dict, user: User) -> list[PlanRow]:
         items = items.filter(owner=user)
     elif owner:
         items = items.filter(owner__username=owner)
-    rows = plan_rows(items)
-    if "level" in query:
-        rows = [row for row in rows if row.level == query["level"]]
     if query["overdue"] is not None:
-        rows = [row for row in rows if row.overdue == query["overdue"]]
-    ordering = query["ordering"]
+        overdue = overdue_items(timezone.localdate())
+        items = items.filter(overdue if query["overdue"] else ~overdue)
+    return items
+
+
+def _ordering(items: QuerySet[ImprovementItem], ordering: str) -> tuple[QuerySet[ImprovementItem], list[Key]]:
+    """`items` with what `ordering` sorts by, and its keys; the item id last keeps every row in one place."""
+    descending = ordering.startswith("-")
     field = ordering.lstrip("-")
     if field == "due_date":
         # Undated items last whichever way: they are the least pressing to someone sorting by date.
-        dated = sorted(
-            (r for r in rows if r.item.due_date),
-            key=lambda r: r.item.due_date or date.min,
-            reverse=ordering[0] == "-",
-        )
-        rows = dated + [r for r in rows if not r.item.due_date]
-    elif field == "updated_at":
-        rows.sort(key=lambda row: row.item.updated_at, reverse=ordering[0] == "-")
-    elif ordering == "-priority":
-        rows.reverse()
-    return rows
+        undated = Case(When(due_date__isnull=True, then=Value(1)), default=Value(0))
+        return items.annotate(undated=undated), [
+            Key("undated"),
+            Key("due_date", descending),
+            Key("pk", descending),
+        ]
+    if field == "updated_at":
+        return items, [Key("updated_at", descending), Key("pk", descending)]
+    return items.annotate(workload_name=Lower("workload__name")), [
+        Key("priority", descending),
+        Key("workload_name", descending),
+        Key("workload_id", descending),
+        Key("pk", descending),
+    ]
 
 
 class ItemList(ApiView):
+    pagination_class = KeysetPagination
+
     @extend_schema(
         operation_id="improvement_items_list",
         summary="Improvement items across the workloads you may see",
@@ -166,8 +179,13 @@ class ItemList(ApiView):
             workloads = workloads.filter(pk=query["workload"])
         else:
             workloads = workloads.filter(is_archived=False)
-        items = ImprovementItem.objects.filter(workload__in=workloads.values("pk"))
-        return self.paginated(_filtered(items, query, request.user), ItemOut)
+        items = _filtered(
+            ImprovementItem.objects.filter(workload__in=workloads.values("pk")), query, request.user
+        )
+        items, keys = _ordering(items, query["ordering"])
+        paginator = KeysetPagination()
+        rows = paginator.page(items, keys, request, fetch=plan_rows, instance=lambda row: row.item)
+        return paginator.get_paginated_response(ItemOut(rows, many=True).data)
 
 
 class WorkloadItemList(ApiView):
@@ -182,8 +200,12 @@ class WorkloadItemList(ApiView):
     def get(self, request: ApiRequest, workload_id) -> Response:
         workload = get_workload_for_user(request.user, workload_id)
         query = self.query(ItemQuery)
-        items = ImprovementItem.objects.filter(workload=workload)
-        return self.paginated(_filtered(items, query, request.user), ItemOut)
+        items, keys = _ordering(
+            _filtered(ImprovementItem.objects.filter(workload=workload), query, request.user),
+            query["ordering"],
+        )
+        ordered = items.order_by(*(f"-{key.name}" if key.descending else key.name for key in keys))
+        return self.paginated(ordered, ItemOut, fetch=plan_rows)
 
 
 def _row(item_id) -> PlanRow:

@@ -1,4 +1,4 @@
-"""Consolidated reports across workloads, and saved dashboard filters, through the API.
+"""Consolidated reports across workloads, saved dashboard filters and the dashboard's totals, through the API.
 
 A consolidated report is requested here and then followed and downloaded like any report
 (/api/v1/reports/<id>/ and .../download/): it belongs to the person who asked, and covers only the workloads
@@ -18,6 +18,7 @@ from ..forms.portfolio import consolidated_report_form
 from ..lib.queue import QueueUnavailable
 from ..models import Environment, ReportJob, SavedFilter
 from ..reports.jobs import consolidated_jobs_of, consolidated_request
+from ..selectors import dashboard_totals_for, dashboard_workloads, risk_by_area
 from ..services.saved_filters import saved_filter_create, saved_filter_delete
 from . import examples as ex
 from .base import ApiRequest, ApiView
@@ -211,3 +212,72 @@ class SavedFilterDetail(ApiView):
     def delete(self, request: ApiRequest, filter_id) -> Response:
         saved_filter_delete(saved=get_saved_filter_for_user(request.user, filter_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QuestionRisksOut(serializers.Serializer):
+    high = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    none = serializers.IntegerField()
+    not_applicable = serializers.IntegerField()
+    unanswered = serializers.IntegerField()
+
+
+class AreaRisksOut(QuestionRisksOut):
+    area = serializers.CharField()
+
+
+class DashboardTotalsOut(serializers.Serializer):
+    workloads = serializers.IntegerField(help_text="Workloads you may see that match the filters.")
+    reviewed = serializers.IntegerField(help_text="Of those, workloads with a review started.")
+    questions = QuestionRisksOut(source="counts", help_text="Questions by risk, across those workloads.")
+    open_high = serializers.IntegerField(help_text="Open or in-progress items of high level.")
+    open_items = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    expiring = serializers.IntegerField(help_text="Accepted risks whose acceptance ends within 30 days.")
+    by_area = AreaRisksOut(many=True, help_text="Questions by risk per best-practice area.")
+
+
+TOTALS_EXAMPLE = {
+    "workloads": 120,
+    "reviewed": 112,
+    "questions": {"high": 210, "medium": 304, "none": 640, "not_applicable": 41, "unanswered": 37},
+    "open_high": 388,
+    "open_items": 1260,
+    "overdue": 57,
+    "expiring": 4,
+    "by_area": [
+        {
+            "area": "Security foundations",
+            "high": 12,
+            "medium": 30,
+            "none": 70,
+            "not_applicable": 0,
+            "unanswered": 0,
+        }
+    ],
+}
+
+
+class DashboardTotals(ApiView):
+    @extend_schema(
+        operation_id="dashboard_totals",
+        summary="The dashboard's totals across the workloads you may see",
+        description="The same figures as the dashboard page, with the same filters, counted by the database.",
+        parameters=[FilterFields],
+        responses={
+            200: DashboardTotalsOut,
+            400: OpenApiResponse(ErrorOut, description="A filter is not valid."),
+        },
+        examples=[OpenApiExample("Totals", value=TOTALS_EXAMPLE, response_only=True)],
+        tags=["dashboard"],
+    )
+    def get(self, request: ApiRequest) -> Response:
+        fields = FilterFields(data=request.query_params)
+        fields.is_valid(raise_exception=True)
+        form = dashboard_filter_form(request.user, _form_data(fields.validated_data))
+        if not form.is_valid():
+            return Response(_form_errors(form), status=status.HTTP_400_BAD_REQUEST)
+        workloads = dashboard_workloads(request.user, form.filters())
+        totals = dashboard_totals_for(workloads)
+        by_area = [{"area": area, **counts} for area, counts in risk_by_area(workloads)]
+        return Response(DashboardTotalsOut({**vars(totals), "by_area": by_area}).data)

@@ -102,6 +102,7 @@ v1 = [
         name="api_consolidated_report_list",
     ),
     path("dashboard-filters/", portfolio.SavedFilterList.as_view(), name="api_saved_filter_list"),
+    path("dashboard/totals/", portfolio.DashboardTotals.as_view(), name="api_dashboard_totals"),
     path(
         "dashboard-filters/<uuid:filter_id>/",
         portfolio.SavedFilterDetail.as_view(),

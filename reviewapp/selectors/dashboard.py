@@ -7,18 +7,31 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, Lower, NullIf
 from django.utils import timezone
 
-from questionnaire.models import BestPractice
 from questionnaire.rating import Level, Risk
 
 from ..access import workloads_visible_to
 from ..models import WORK_LEFT, Answer, ImprovementItem, ItemStatus, Review, User, Workload
 from ..risk import RiskCounts, worst
-from .plan import EXPIRING_WITHIN_DAYS
+from .plan import EXPIRING_WITHIN_DAYS, PlanRow, plan_rows
 
 
 @dataclass(frozen=True)
@@ -105,57 +118,59 @@ def dashboard_workloads(user: User, filters: DashboardFilters) -> QuerySet[Workl
                 )
             )
         )
+    if filters.risk:
+        workloads = workloads.filter(_headline_is(filters.risk))
     return workloads
+
+
+# Most severe first, as risk.worst ranks them.
+HEADLINE_ORDER = (Risk.HIGH, Risk.MEDIUM, Risk.NONE, Risk.UNANSWERED, Risk.NOT_APPLICABLE)
+
+
+def _answers_with(*risks: Risk) -> Exists:
+    return Exists(
+        Answer.objects.filter(review__workload_id=OuterRef("pk"), risk__in=[r.value for r in risks])
+    )
+
+
+def _headline_is(headline: str) -> Q:
+    """Workloads whose headline risk (DashboardRow.headline) is `headline`, as semi-joins on the answers."""
+    if headline == NOT_REVIEWED:
+        return ~Q(Exists(Review.objects.filter(workload_id=OuterRef("pk"))))
+    if headline not in {risk.value for risk in Risk}:
+        return Q(pk__in=[])
+    risk = Risk(headline)
+    above = HEADLINE_ORDER[: HEADLINE_ORDER.index(risk)]
+    wanted = Q(_answers_with(risk))
+    return wanted & ~Q(_answers_with(*above)) if above else wanted
 
 
 def dashboard_rows(
     user: User, filters: DashboardFilters | None = None, *, today: date | None = None
 ) -> list[DashboardRow]:
-    """One row per workload the user may see: risk counts, open items by level, overdue items, acceptances
-    expiring within 30 days and review progress. Three queries, whatever the number of workloads."""
-    filters = filters or DashboardFilters()
+    """One row per workload the user may see, by team then name: risk counts, open items by level, overdue
+    items, acceptances expiring within 30 days and review progress. Three queries, whatever the number of
+    workloads (the consolidated report's table; the dashboard pages through dashboard_sorted instead)."""
+    workloads = dashboard_sorted(dashboard_workloads(user, filters or DashboardFilters()), DEFAULT_SORT)
+    return dashboard_rows_for(list(workloads), today=today)
+
+
+def dashboard_rows_for(workloads: list[Workload], *, today: date | None = None) -> list[DashboardRow]:
+    """The dashboard rows of `workloads` (one page of dashboard_sorted), in their order. Two queries."""
     today = today or timezone.localdate()
-    workloads = dashboard_workloads(user, filters)
-    first_review = Review.objects.filter(workload_id=OuterRef("pk")).order_by("created_at")
     rows = {
-        workload.pk: DashboardRow(workload=workload, review_id=workload.review_pk)
-        for workload in workloads.select_related("team")
-        .annotate(review_pk=Subquery(first_review.values("pk")[:1]))
-        .order_by("team__name", "name")
+        workload.pk: DashboardRow(workload=workload, review_id=getattr(workload, "review_pk", None))
+        for workload in workloads
     }
     if not rows:
         return []
-    ids = workloads.values("pk")
-    risk_counts = {risk.value.lower(): Count("pk", filter=Q(risk=risk.value)) for risk in Risk}
-    for entry in (
-        Answer.objects.filter(review__workload_id__in=ids)
-        .order_by()
-        .values("review__workload_id")
-        .annotate(**risk_counts)
-    ):
+    ids = list(rows)
+    answers = Answer.objects.filter(review__workload_id__in=ids).order_by().values("review__workload_id")
+    for entry in answers.annotate(**_risk_counts()):
         row = rows[entry.pop("review__workload_id")]
         row.counts = RiskCounts(**entry)
-    work_left = Q(status__in=WORK_LEFT)
-    for entry in (
-        ImprovementItem.objects.filter(workload_id__in=ids, is_active=True)
-        .order_by()
-        .values("workload_id")
-        .annotate(
-            high=Count("pk", filter=work_left & Q(Exists(_level_exists(Level.HIGH)))),
-            medium=Count("pk", filter=work_left & Q(Exists(_level_exists(Level.MEDIUM)))),
-            low=Count("pk", filter=work_left & Q(Exists(_level_exists(Level.LOW)))),
-            all_open=Count("pk", filter=work_left),
-            overdue=Count("pk", filter=work_left & Q(due_date__lt=today)),
-            accepted=Count("pk", filter=Q(status=ItemStatus.RISK_ACCEPTED)),
-            expiring=Count(
-                "pk",
-                filter=Q(
-                    status=ItemStatus.RISK_ACCEPTED,
-                    acceptance_expires_on__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
-                ),
-            ),
-        )
-    ):
+    items = ImprovementItem.objects.filter(workload_id__in=ids, is_active=True)
+    for entry in items.order_by().values("workload_id").annotate(**_item_figures(today)):
         row = rows[entry["workload_id"]]
         row.open_by_level = {"HIGH": entry["high"], "MEDIUM": entry["medium"], "LOW": entry["low"]}
         # Custom-lens choices have no level: count them apart so the total stays right.
@@ -163,25 +178,143 @@ def dashboard_rows(
         if other:
             row.open_by_level["OTHER"] = other
         row.overdue, row.accepted, row.expiring = entry["overdue"], entry["accepted"], entry["expiring"]
-    result = list(rows.values())
-    if filters.risk:
-        result = [row for row in result if row.headline == filters.risk]
-    return result
+    return list(rows.values())
 
 
-def _level_exists(level: Level) -> QuerySet[BestPractice]:
-    """The item's best practice has `level` in the lens version its workload's review is on."""
-    return BestPractice.objects.filter(
-        code=OuterRef("bp_code"),
-        level=level.value,
-        question__lens_version__reviews__workload_id=OuterRef("workload_id"),
-        question__lens_version__reviews__lens_id=OuterRef("lens_id"),
+def _risk_counts() -> dict[str, Count]:
+    return {risk.value.lower(): Count("pk", filter=Q(risk=risk.value)) for risk in Risk}
+
+
+def _item_figures(today: date) -> dict[str, Count]:
+    """The plan figures of active items: open by level (the stored ImprovementItem.level), overdue, accepted,
+    and acceptances expiring within EXPIRING_WITHIN_DAYS."""
+    work_left = Q(status__in=WORK_LEFT)
+    return {
+        "high": Count("pk", filter=work_left & Q(level=Level.HIGH.value)),
+        "medium": Count("pk", filter=work_left & Q(level=Level.MEDIUM.value)),
+        "low": Count("pk", filter=work_left & Q(level=Level.LOW.value)),
+        "all_open": Count("pk", filter=work_left),
+        "overdue": Count("pk", filter=work_left & Q(due_date__lt=today)),
+        "accepted": Count("pk", filter=Q(status=ItemStatus.RISK_ACCEPTED)),
+        "expiring": Count(
+            "pk",
+            filter=Q(
+                status=ItemStatus.RISK_ACCEPTED,
+                acceptance_expires_on__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            ),
+        ),
+    }
+
+
+def _answer_count(*risks: Risk) -> Count:
+    return Count("reviews__answers", filter=Q(reviews__answers__risk__in=[risk.value for risk in risks]))
+
+
+def _item_count(condition: Q) -> Count:
+    return Count("improvement_items", filter=Q(improvement_items__is_active=True) & condition)
+
+
+def _sort_expressions(today: date) -> dict[str, Any]:
+    """What each dashboard column sorts by, computed in the database: one join and a GROUP BY for a count."""
+    severity = Max(
+        Case(
+            *(
+                When(reviews__answers__risk=risk.value, then=Value(len(HEADLINE_ORDER) - rank))
+                for rank, risk in enumerate(HEADLINE_ORDER)
+            ),
+            default=Value(0),
+        )
+    )
+    work_left = Q(improvement_items__status__in=WORK_LEFT)
+    rated = (Risk.HIGH, Risk.MEDIUM, Risk.NONE)
+    return {
+        "name": Lower("name"),
+        "team": Lower("team__name"),
+        "environment": F("environment"),
+        # Not reviewed sorts below every reviewed workload.
+        "risk": Coalesce(severity, Value(-1)),
+        "high": _answer_count(Risk.HIGH),
+        "medium": _answer_count(Risk.MEDIUM),
+        # Answered share of applicable questions, in thousandths so the database compares integers.
+        "progress": Coalesce(
+            1000 * _answer_count(*rated) / NullIf(_answer_count(*rated, Risk.UNANSWERED), 0), Value(-1)
+        ),
+        "open": _item_count(work_left),
+        "open_high": _item_count(work_left & Q(improvement_items__level=Level.HIGH.value)),
+        "overdue": _item_count(work_left & Q(improvement_items__due_date__lt=today)),
+        "expiring": _item_count(
+            Q(
+                improvement_items__status=ItemStatus.RISK_ACCEPTED,
+                improvement_items__acceptance_expires_on__lte=today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            )
+        ),
+    }
+
+
+# The dashboard's sortable columns, as `?sort=` names them (`-name` for descending).
+SORT_COLUMNS = (
+    "name",
+    "team",
+    "environment",
+    "progress",
+    "risk",
+    "high",
+    "medium",
+    "open",
+    "open_high",
+    "overdue",
+    "expiring",
+)
+DEFAULT_SORT = "team"
+
+
+def valid_sort(sort: str | None) -> str:
+    """`sort` when it names a column (optionally with "-"), else the default."""
+    return sort if sort and sort.removeprefix("-") in SORT_COLUMNS else DEFAULT_SORT
+
+
+def dashboard_sorted(
+    workloads: QuerySet[Workload], sort: str = DEFAULT_SORT, *, today: date | None = None
+) -> QuerySet[Workload]:
+    """`workloads` ordered by one dashboard column, then team, name and id, so equal rows keep one order across
+    pages; each with its team and its first review's id (`review_pk`)."""
+    sort = valid_sort(sort)
+    expression = _sort_expressions(today or timezone.localdate())[sort.removeprefix("-")]
+    first_review = Review.objects.filter(workload_id=OuterRef("pk")).order_by("created_at")
+    key = F("sort_value").desc() if sort.startswith("-") else F("sort_value").asc()
+    return (
+        workloads.select_related("team")
+        .annotate(sort_value=expression, review_pk=Subquery(first_review.values("pk")[:1]))
+        .order_by(key, Lower("team__name"), Lower("name"), "pk")
+    )
+
+
+def dashboard_totals_for(workloads: QuerySet[Workload], *, today: date | None = None) -> DashboardTotals:
+    """The dashboard's totals over all of `workloads`, counted by the database: three queries."""
+    today = today or timezone.localdate()
+    ids = workloads.order_by().values("pk")
+    counts = Answer.objects.filter(review__workload_id__in=ids).aggregate(
+        **_risk_counts(), reviewed=Count("review__workload_id", distinct=True)
+    )
+    reviewed = counts.pop("reviewed")
+    figures = ImprovementItem.objects.filter(workload_id__in=ids, is_active=True).aggregate(
+        **_item_figures(today)
+    )
+    return DashboardTotals(
+        workloads=workloads.count(),
+        reviewed=reviewed,
+        counts=RiskCounts(**counts),
+        open_high=figures["high"],
+        open_items=figures["all_open"],
+        overdue=figures["overdue"],
+        expiring=figures["expiring"],
     )
 
 
 @dataclass
 class DashboardTotals:
     workloads: int = 0
+    reviewed: int = 0  # workloads with a review started
     counts: RiskCounts = field(default_factory=RiskCounts)
     open_high: int = 0
     open_items: int = 0
@@ -198,3 +331,33 @@ def dashboard_totals(rows: list[DashboardRow]) -> DashboardTotals:
         totals.overdue += row.overdue
         totals.expiring += row.expiring
     return totals
+
+
+def risk_by_area(workloads: QuerySet[Workload]) -> list[tuple[str, dict[str, int]]]:
+    """Question risks across `workloads` per best-practice area, in catalogue order: one aggregate query."""
+    areas: dict[str, dict[str, int]] = {}
+    for entry in (
+        Answer.objects.filter(review__workload_id__in=workloads.order_by().values("pk"))
+        .values("question__area", "risk")
+        .annotate(answers=Count("pk"), first=Min("question__order"))
+        .order_by("first", "question__area")
+    ):
+        counts = areas.setdefault(
+            entry["question__area"] or "Other", dict.fromkeys(RiskCounts().as_dict(), 0)
+        )
+        counts[entry["risk"].lower()] += entry["answers"]
+    return list(areas.items())
+
+
+OLDEST_HIGH_ITEMS = 10
+
+
+def oldest_high_items(workloads: QuerySet[Workload], *, today: date | None = None) -> list[PlanRow]:
+    """The longest-open items of HIGH level with work left across `workloads` (four queries)."""
+    items = ImprovementItem.objects.filter(
+        workload_id__in=workloads.order_by().values("pk"),
+        is_active=True,
+        status__in=WORK_LEFT,
+        level=Level.HIGH.value,
+    ).order_by("created_at", "pk")
+    return plan_rows(items[:OLDEST_HIGH_ITEMS], today=today)

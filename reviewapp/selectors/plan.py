@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from questionnaire.models import BestPractice
-from questionnaire.rating import Level, Risk
+from questionnaire.rating import Risk
 
 from ..access import workloads_visible_to
 from ..models import WORK_LEFT, Answer, ImprovementItem, ItemStatus, Review, User, Workload
-from ..risk import RISK_ORDER, level_sort_key
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -37,7 +37,6 @@ class PlanRow:
     today: date
     # False when the item's best practice is not in the lens version the review is on (kept as history).
     in_catalogue: bool = True
-    sort_key: tuple = ()
 
     @property
     def overdue(self) -> bool:
@@ -56,13 +55,20 @@ class PlanRow:
         )
 
 
-def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) -> list[PlanRow]:
-    """`items` joined with their best practice and question risk, most urgent first.
+def plan_ordered(items: QuerySet[ImprovementItem]) -> QuerySet[ImprovementItem]:
+    """`items` most urgent first: question risk, then the best practice's level, then catalogue order (the
+    stored ImprovementItem.priority), then workload name; the id keeps equal rows in a stable order."""
+    return items.order_by("priority", Lower("workload__name"), "workload_id", "pk")
 
-    Order: question risk (HIGH first), then the best practice's level, then catalogue order. Three queries:
-    the items (with owner, workload and team), the best practices, the answers' risks.
+
+def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) -> list[PlanRow]:
+    """`items` joined with their best practice and question risk, in the queryset's order (plan_ordered when
+    it has none). Pass one page of items: the work here is per row. Three queries: the items (with owner,
+    workload and team), the best practices, the answers' risks.
     """
     today = today or timezone.localdate()
+    if not items.query.is_sliced and not items.query.order_by:
+        items = plan_ordered(items)
     review = Review.objects.filter(workload_id=OuterRef("workload_id"), lens_id=OuterRef("lens_id"))
     annotated = list(
         items.select_related("owner", "accepted_by", "workload__team", "jira_link__connection").annotate(
@@ -81,13 +87,11 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
             "code",
             "title",
             "level",
-            "order",
             "improvement",
             "doc_url",
             "question_id",
             "question__code",
             "question__title",
-            "question__order",
             "question__lens_version_id",
         )
     }
@@ -116,11 +120,9 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
                     doc_url="",
                     today=today,
                     in_catalogue=False,
-                    sort_key=(len(RISK_ORDER), len(Level) + 1, 1 << 30, 0, item.bp_code),
                 )
             )
             continue
-        risk = risks.get((item.review_pk, bp["question_id"]), Risk.UNANSWERED)
         rows.append(
             PlanRow(
                 item=item,
@@ -128,22 +130,14 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
                 review_id=item.review_pk,
                 question_code=bp["question__code"],
                 question_title=bp["question__title"],
-                question_risk=risk,
+                question_risk=risks.get((item.review_pk, bp["question_id"]), Risk.UNANSWERED),
                 bp_title=bp["title"],
                 level=bp["level"],
                 improvement=bp["improvement"],
                 doc_url=bp["doc_url"],
                 today=today,
-                sort_key=(
-                    RISK_ORDER.index(Risk(risk)),
-                    level_sort_key(Level(bp["level"]) if bp["level"] else None),
-                    bp["question__order"],
-                    bp["order"],
-                    item.workload.name.lower(),
-                ),
             )
         )
-    rows.sort(key=lambda row: row.sort_key)
     return rows
 
 
@@ -156,13 +150,13 @@ class PlanFilters:
 
 
 def improvement_plan(workload: Workload, filters: PlanFilters | None = None) -> list[PlanRow]:
-    """The workload's improvement plan in priority order (see plan_rows), filtered."""
-    filters = filters or PlanFilters()
-    items = ImprovementItem.objects.filter(workload=workload)
-    return _filtered_rows(items, filters)
+    """The workload's improvement plan in priority order (see plan_ordered), filtered. One workload has at most
+    one item per best practice of its lenses, so the page shows them all."""
+    return plan_rows(plan_items(ImprovementItem.objects.filter(workload=workload), filters or PlanFilters()))
 
 
-def _filtered_rows(items: QuerySet[ImprovementItem], filters: PlanFilters) -> list[PlanRow]:
+def plan_items(items: QuerySet[ImprovementItem], filters: PlanFilters) -> QuerySet[ImprovementItem]:
+    """`items` narrowed by the plan's filters, in the database."""
     if not filters.include_closed:
         items = items.filter(is_active=True)
     if filters.status:
@@ -171,42 +165,52 @@ def _filtered_rows(items: QuerySet[ImprovementItem], filters: PlanFilters) -> li
         items = items.filter(owner__isnull=True)
     elif filters.owner:
         items = items.filter(owner_id=int(filters.owner))
-    rows = plan_rows(items)
     if filters.level:
-        rows = [row for row in rows if row.level == filters.level]
-    return rows
+        items = items.filter(level=filters.level)
+    return items
 
 
-def plan_status_counts(rows: list[PlanRow]) -> dict[str, int]:
-    counts = dict.fromkeys(ItemStatus.values, 0)
-    for row in rows:
-        counts[row.item.status] += 1
-    counts["overdue"] = sum(1 for row in rows if row.overdue)
-    return counts
+def overdue_items(today: date) -> Q:
+    """Items with work left whose due date has passed."""
+    return Q(is_active=True, status__in=WORK_LEFT, due_date__lt=today)
 
 
-def my_items(user: User, *, today: date | None = None) -> list[PlanRow]:
-    """Items on the plan owned by `user` (work left or accepted), in workloads they may still see.
-
-    Ordered by urgency for one person: overdue and soonest due first, undated last, then plan order.
-    """
+def plan_status_counts(items: QuerySet[ImprovementItem], *, today: date | None = None) -> dict[str, int]:
+    """How many of `items` are in each status, and overdue: one aggregate query."""
     today = today or timezone.localdate()
-    items = ImprovementItem.objects.filter(
+    counts = items.order_by().aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in ItemStatus.values},
+        overdue=Count("pk", filter=overdue_items(today)),
+    )
+    return {name: value or 0 for name, value in counts.items()}
+
+
+def my_items_queryset(user: User) -> QuerySet[ImprovementItem]:
+    """Items on the plan owned by `user` (work left or accepted), in workloads they may still see."""
+    return ImprovementItem.objects.filter(
         owner=user,
         is_active=True,
         status__in=[*WORK_LEFT, ItemStatus.RISK_ACCEPTED],
         workload__in=workloads_visible_to(user).filter(is_archived=False).values("pk"),
     )
-    rows = plan_rows(items, today=today)
-    rows.sort(key=lambda row: (row.item.due_date is None, row.item.due_date or today, row.sort_key))
-    return rows
 
 
-def workload_plan_rows(user: User, workload_ids: list[Any]) -> list[PlanRow]:
-    """Items on the plan of the given workloads that `user` may see, grouped by workload (for exports)."""
-    items = ImprovementItem.objects.filter(
-        is_active=True, workload_id__in=workloads_visible_to(user).filter(pk__in=workload_ids).values("pk")
+def my_items(user: User, *, today: date | None = None, limit: int | None = None) -> list[PlanRow]:
+    """The first `limit` of `user`'s items (all when None), ordered by urgency for one person: soonest due
+    first (overdue ones lead), undated last, then plan order."""
+    items = my_items_queryset(user).order_by(
+        F("due_date").asc(nulls_last=True), "priority", Lower("workload__name"), "workload_id", "pk"
     )
-    rows = plan_rows(items)
-    rows.sort(key=lambda row: (row.workload.name.lower(), str(row.workload.pk), row.sort_key))
-    return rows
+    return plan_rows(items[:limit] if limit is not None else items, today=today)
+
+
+def workload_plan_items(user: User, workload_ids: Any) -> QuerySet[ImprovementItem]:
+    """Items on the plan of the given workloads (ids or a subquery) that `user` may see, grouped by workload
+    (for exports), plan order within each."""
+    return ImprovementItem.objects.filter(
+        is_active=True, workload_id__in=workloads_visible_to(user).filter(pk__in=workload_ids).values("pk")
+    ).order_by(Lower("workload__name"), "workload_id", "priority", "pk")
+
+
+def workload_plan_rows(user: User, workload_ids: Any) -> list[PlanRow]:
+    return plan_rows(workload_plan_items(user, workload_ids))

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from questionnaire.models import BestPractice
 
-from ..models import WORK_LEFT, ImprovementItem, ItemStatus, Milestone, User
+from ..models import WORK_LEFT, ImprovementItem, ItemStatus, Milestone, User, Workload
 from ..risk import RiskCounts
 from .dashboard import (
     NOT_REVIEWED,
@@ -230,7 +230,7 @@ def _titles(codes: Iterable[str]) -> dict[str, tuple[str, str]]:
     return titles
 
 
-def _milestone_history(ids: list[Any]) -> dict[Any, list[tuple[datetime, int, int]]]:
+def _milestone_history(ids: Any) -> dict[Any, list[tuple[datetime, int, int]]]:
     """Per workload, (taken at, high, medium) of each milestone, oldest first. One query, no snapshot bodies."""
     history: dict[Any, list[tuple[datetime, int, int]]] = {}
     for entry in (
@@ -280,6 +280,25 @@ def _trend(
     since: date,
     today: date,
 ) -> list[TrendPoint]:
+    now = sum((row.counts for row in rows if row.reviewed), RiskCounts())
+    reviewed = sum(1 for row in rows if row.reviewed)
+    return [*_trend_until(history, since, today), TrendPoint("Now", today, now.high, now.medium, reviewed)]
+
+
+def high_risk_trend(
+    workloads: QuerySet[Workload], totals: DashboardTotals, *, since: date, today: date | None = None
+) -> list[TrendPoint]:
+    """High- and medium-risk questions across `workloads` at each trend date, from their milestones, then now
+    (from the dashboard's totals). One query: milestone counts, never their snapshots."""
+    today = today or timezone.localdate()
+    history = _milestone_history(workloads.order_by().values("pk"))
+    now = TrendPoint("Now", today, totals.counts.high, totals.counts.medium, totals.reviewed)
+    return [*_trend_until(history, since, today), now]
+
+
+def _trend_until(
+    history: dict[Any, list[tuple[datetime, int, int]]], since: date, today: date
+) -> list[TrendPoint]:
     points = []
     for day in trend_dates(since, today):
         cutoff = _end_of(day)
@@ -289,8 +308,6 @@ def _trend(
             if known:
                 high, medium, covered = high + known[-1][1], medium + known[-1][2], covered + 1
         points.append(TrendPoint(f"{day:%d %b %Y}", day, high, medium, covered))
-    now = sum((row.counts for row in rows if row.reviewed), RiskCounts())
-    points.append(TrendPoint("Now", today, now.high, now.medium, sum(1 for row in rows if row.reviewed)))
     return points
 
 
@@ -302,6 +319,7 @@ __all__ = [
     "TrendPoint",
     "WorkloadLine",
     "portfolio",
+    "high_risk_trend",
     "portfolio_workload_count",
     "trend_dates",
 ]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from questionnaire.models import Lens, Question
+from questionnaire.rating import Level, Risk
 
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, ItemStatus, NotApplicableReason, Review, User, Workload
-from ..risk import AnswerState, answer_state, missing_choices, question_risk
-from ..specs import version_specs
+from ..risk import NOT_IN_CATALOGUE, AnswerState, answer_state, missing_choices, plan_priority, question_risk
+from ..specs import VersionSpecs, version_specs
 
 # The WA Tool's limit for a choice's notes; ours is the same so a sync never truncates.
 CHOICE_NOTE_MAX_LENGTH = 250
@@ -211,7 +213,9 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
     Missing BPs are active items (created OPEN, or reopened if an earlier adoption had closed them); a BP that
     is selected again resolves its item; N/A BPs leave the plan. Items are never deleted, so history is kept.
     """
-    spec = version_specs(review.lens_version_id).by_question_id[question.pk]
+    specs = version_specs(review.lens_version_id)
+    spec = specs.by_question_id[question.pk]
+    risk = question_risk(spec, state)
     missing = {choice.code for choice in missing_choices(spec, state)}
     codes = [choice.code for choice in spec.choices]
     items = {
@@ -225,7 +229,10 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
         if code in missing:
             if item is None:
                 item = ImprovementItem.objects.create(
-                    workload_id=review.workload_id, lens_id=review.lens_id, bp_code=code
+                    workload_id=review.workload_id,
+                    lens_id=review.lens_id,
+                    bp_code=code,
+                    **item_placement(specs, code, risk),
                 )
                 audit_record(
                     actor=actor,
@@ -263,9 +270,46 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
                 before=before,
                 after={"status": item.status, "is_active": False},
             )
+    items_place(list(items.values()), specs, risk)
+
+
+def item_placement(specs: VersionSpecs, code: str, risk: Risk | str) -> dict[str, Any]:
+    """The stored fields that place an item on the plan (see ImprovementItem.priority), for `code` in the
+    lens version of `specs` when its question's risk is `risk`."""
+    entry = specs.bp_index.get(code)
+    if entry is None:
+        return dict(OFF_THE_LENS)
+    _question_id, level, position = entry
+    return {
+        "level": level,
+        "question_risk": Risk(risk).value,
+        "priority": plan_priority(Risk(risk), Level(level) if level else None, position),
+    }
+
+
+def items_place(items: list[ImprovementItem], specs: VersionSpecs, risk: Risk | str) -> None:
+    """Store each item's placement where it changed (one query, none when nothing did)."""
+    changed = []
+    for item in items:
+        placement = item_placement(specs, item.bp_code, risk)
+        if any(getattr(item, name) != value for name, value in placement.items()):
+            for name, value in placement.items():
+                setattr(item, name, value)
+            changed.append(item)
+    if changed:
+        ImprovementItem.objects.bulk_update(changed, list(PLACEMENT_FIELDS))
+
+
+PLACEMENT_FIELDS = ("level", "question_risk", "priority")
+# An item whose best practice is not in the review's lens version: kept as history, listed last.
+OFF_THE_LENS = {"level": "", "question_risk": Risk.UNANSWERED.value, "priority": NOT_IN_CATALOGUE}
 
 
 __all__ = [
+    "OFF_THE_LENS",
+    "PLACEMENT_FIELDS",
+    "item_placement",
+    "items_place",
     "CHOICE_NOTE_MAX_LENGTH",
     "AnswerConflict",
     "answer_record",

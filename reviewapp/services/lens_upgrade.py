@@ -21,7 +21,7 @@ from ..audit import audit_record
 from ..models import Answer, ImprovementItem, Milestone, Review, User
 from ..risk import answer_state, question_risk
 from ..specs import version_specs
-from .answers import items_sync
+from .answers import OFF_THE_LENS, items_sync
 from .milestones import NAME_MAX_LENGTH, milestone_create
 
 
@@ -164,11 +164,11 @@ def review_upgrade(*, review: Review, actor: User) -> UpgradeReport:
     for answer in new_answers:
         codes = [choice.code for choice in specs.by_question_id[answer.question_id].choices]
         items_sync(review=review, question=answer.question, state=answer_state(answer, codes), actor=actor)
-    for item in (
-        ImprovementItem.objects.select_for_update()
-        .filter(workload_id=review.workload_id, lens_id=review.lens_id, is_active=True)
-        .exclude(bp_code__in=list(specs.bp_index))
-    ):
+    left_the_lens = ImprovementItem.objects.filter(
+        workload_id=review.workload_id, lens_id=review.lens_id
+    ).exclude(bp_code__in=list(specs.bp_index))
+    left_the_lens.update(**OFF_THE_LENS)
+    for item in left_the_lens.select_for_update().filter(is_active=True):
         item.is_active = False
         item.save(update_fields=["is_active", "updated_at"])
         audit_record(

@@ -3,18 +3,38 @@ workloads. Any signed-in user may open them: each shows only what access.py lets
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
+from django.db.models import F, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from ..forms import DashboardFilterForm, dashboard_filter_form
-from ..models import SavedFilter
-from ..selectors import dashboard_rows, dashboard_totals, my_items, workload_plan_rows
+from ..lib.charts import area_risk_chart, risk_trend_svg
+from ..models import ImprovementItem, SavedFilter
+from ..selectors import (
+    SORT_COLUMNS,
+    dashboard_rows_for,
+    dashboard_sorted,
+    dashboard_totals_for,
+    dashboard_workloads,
+    my_items_queryset,
+    oldest_high_items,
+    overdue_items,
+    plan_rows,
+    risk_by_area,
+    valid_sort,
+    workload_plan_rows,
+)
+from ..selectors.portfolio import high_risk_trend
 from . import AuthenticatedRequest
 from .plan.exports import FORMATS, export_response
 
@@ -25,23 +45,57 @@ def _filter_form(request: AuthenticatedRequest) -> DashboardFilterForm:
     return dashboard_filter_form(request.user, request.GET or None)
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count (from the totals' aggregate query), so it never counts a sorted, grouped
+    queryset again."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        return self.known_count
+
+
+# How far back the dashboard's high-risk trend looks.
+TREND_DAYS = 365
+
+
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     form = _filter_form(request)
-    rows = dashboard_rows(request.user, form.filters())
-    # Totals cover every visible workload; only the table is paged, since rendering rows is what costs.
-    page = Paginator(rows, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    workloads = dashboard_workloads(request.user, form.filters())
+    sort = valid_sort(request.GET.get("sort"))
+    # Totals, charts and the page each come from the database; only the page's rows are built in Python.
+    totals = dashboard_totals_for(workloads, today=today)
+    paginator = CountedPaginator(
+        dashboard_sorted(workloads, sort, today=today), DASHBOARD_PAGE_SIZE, totals.workloads
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    trend = high_risk_trend(workloads, totals, since=today - timedelta(days=TREND_DAYS), today=today)
+    area_chart = area_risk_chart(
+        risk_by_area(workloads), title="Question risk by area, across these workloads"
+    )
+    trend_chart = risk_trend_svg([(point.label, point.high, point.medium) for point in trend])
     return render(
         request,
         "dashboard/dashboard.html",
         {
             "form": form,
-            "rows": page.object_list,
+            "rows": dashboard_rows_for(list(page.object_list), today=today),
             "page": page,
             "page_query": _without_page(request),
-            "totals": dashboard_totals(rows),
+            "sort": sort,
+            "sort_links": _sort_links(request, sort),
+            "totals": totals,
+            # Built from escaped parts in lib/charts.py.
+            "area_chart": mark_safe(area_chart),  # noqa: S308  # nosec B308 B703
+            "trend_chart": mark_safe(trend_chart),  # noqa: S308  # nosec B308 B703
+            "oldest_high": oldest_high_items(workloads, today=today),
             "filtered": bool(form.is_bound and any(form.data.get(name) for name in form.fields)),
-            "query": request.GET.urlencode(),
+            "query": _without(request, "page", "sort"),
             "saved_filters": [
                 {"pk": saved.pk, "name": saved.name, "query": urlencode(saved.filters)}
                 for saved in SavedFilter.objects.filter(user=request.user).order_by("name")
@@ -50,22 +104,50 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _without_page(request: AuthenticatedRequest) -> str:
+def _sort_links(request: AuthenticatedRequest, sort: str) -> dict[str, dict[str, str]]:
+    """For each column: the query that sorts by it (a second click reverses it) and how it sorts now."""
     query = request.GET.copy()
     query.pop("page", None)
+    links = {}
+    for column in SORT_COLUMNS:
+        query["sort"] = f"-{column}" if sort == column else column
+        state = "ascending" if sort == column else "descending" if sort == f"-{column}" else "none"
+        links[column] = {"query": query.urlencode(), "state": state}
+    return links
+
+
+def _without(request: AuthenticatedRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
     return query.urlencode()
+
+
+def _without_page(request: AuthenticatedRequest) -> str:
+    return _without(request, "page")
+
+
+MY_ITEMS_PAGE_SIZE = 100
 
 
 @require_GET
 def my_items_page(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = my_items(request.user, today=today)
+    items = my_items_queryset(request.user)
+    page = Paginator(
+        items.order_by(
+            F("due_date").asc(nulls_last=True), "priority", Lower("workload__name"), "workload_id", "pk"
+        ),
+        MY_ITEMS_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "dashboard/my_items.html",
         {
-            "rows": rows,
-            "overdue": sum(1 for row in rows if row.overdue),
+            "rows": plan_rows(cast(QuerySet[ImprovementItem], page.object_list), today=today),
+            "page": page,
+            "page_query": "",
+            "overdue": items.filter(overdue_items(today)).count(),
             "today": today,
         },
     )
@@ -77,7 +159,7 @@ def plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404("Exports are available as .csv or .xlsx")
     form = _filter_form(request)
-    ids = [row.workload.pk for row in dashboard_rows(request.user, form.filters())]
+    ids = dashboard_workloads(request.user, form.filters()).values("pk")
     return export_response(workload_plan_rows(request.user, ids), fmt, "improvement plans")
 
 

@@ -58,6 +58,7 @@ ROUTES = {
         data=lambda world: {"format": "xlsx"},
         write_ok=(202,),
     ),  # fmt: skip
+    "api_dashboard_totals": Route(scope="user", api=True),
     "api_saved_filter_list": Route(
         scope="user",
         api=True,

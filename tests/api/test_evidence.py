@@ -103,11 +103,11 @@ def test_it_lists_findings_failures_first_with_filters(api, viewer, workload, dj
     rows = api.get(url).json()["results"]
     assert [row["status"] for row in rows] == ["ERROR", "FAIL", "PASS"]
     assert rows[1]["best_practices"] == ["SEC02-BP01"] and rows[1]["check_title"]
-    assert api.get(url, {"status": "FAIL"}).json()["count"] == 1
-    assert api.get(url, {"account_id": "444455556666"}).json()["count"] == 1
-    assert api.get(url, {"check_id": "s3.public_access_block"}).json()["count"] == 1
+    assert len(api.get(url, {"status": "FAIL"}).json()["results"]) == 1
+    assert len(api.get(url, {"account_id": "444455556666"}).json()["results"]) == 1
+    assert len(api.get(url, {"check_id": "s3.public_access_block"}).json()["results"]) == 1
     assert api.get(url, {"account_id": "12"}).status_code == 400
-    with django_assert_max_num_queries(6):  # token, run, workload, role, count, page
+    with django_assert_max_num_queries(5):  # token, run, workload, role, page (a keyset page needs no count)
         api.get(url, {"ordering": "-account_id"})
 
 

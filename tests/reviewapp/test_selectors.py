@@ -120,8 +120,12 @@ def _workloads(team, actor, count):
         Answer.objects.filter(review=review, question__code="SEC1").update(risk="HIGH")
         ImprovementItem.objects.bulk_create(
             [
-                ImprovementItem(workload=workload, lens=review.lens, bp_code="SEC01-BP02", due_date=TODAY),
-                ImprovementItem(workload=workload, lens=review.lens, bp_code="SEC01-BP05", owner=actor),
+                ImprovementItem(
+                    workload=workload, lens=review.lens, bp_code="SEC01-BP02", level="HIGH", due_date=TODAY
+                ),
+                ImprovementItem(
+                    workload=workload, lens=review.lens, bp_code="SEC01-BP05", level="MEDIUM", owner=actor
+                ),
             ]
         )
 

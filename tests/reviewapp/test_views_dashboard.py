@@ -41,9 +41,16 @@ def make(team, actor, name, environment="PRODUCTION", with_items=True):
         ImprovementItem.objects.bulk_create(
             [
                 ImprovementItem(
-                    workload=workload, lens=review.lens, bp_code="SEC01-BP02", owner=actor, due_date=TODAY
+                    workload=workload,
+                    lens=review.lens,
+                    bp_code="SEC01-BP02",
+                    level="HIGH",
+                    owner=actor,
+                    due_date=TODAY,
                 ),
-                ImprovementItem(workload=workload, lens=review.lens, bp_code="SEC01-BP05", notes="=1+1"),
+                ImprovementItem(
+                    workload=workload, lens=review.lens, bp_code="SEC01-BP05", level="MEDIUM", notes="=1+1"
+                ),
             ]
         )
     return workload
@@ -155,3 +162,55 @@ def test_the_table_is_paged_but_the_totals_count_every_workload(client, owner, l
     page = first.content.decode()
     assert "Workloads 1–2 of 3" in page and "environment=PRODUCTION&amp;page=2" in page
     assert names(client.get(DASHBOARD, {"environment": "PRODUCTION", "page": 2})) == ["Charlie"]
+
+
+def test_every_column_sorts_on_the_server_with_a_stable_order(client, owner, lead, team, workload):
+    make(team, owner, "Ledger")
+    make(team, owner, "Search", with_items=False)
+    login(client, lead)
+    assert names(client.get(DASHBOARD, {"sort": "name"})) == ["Checkout API", "Ledger", "Search"]
+    assert names(client.get(DASHBOARD, {"sort": "-name"})) == ["Search", "Ledger", "Checkout API"]
+    # Ties (Checkout API and Search have no open items) keep the name order whichever way the column goes.
+    assert names(client.get(DASHBOARD, {"sort": "-open"})) == ["Ledger", "Checkout API", "Search"]
+    assert names(client.get(DASHBOARD, {"sort": "open"})) == ["Checkout API", "Search", "Ledger"]
+    assert names(client.get(DASHBOARD, {"sort": "-risk"}))[-1] == "Checkout API"  # unanswered below HIGH
+    for column in ("team", "environment", "progress", "high", "medium", "open_high", "overdue", "expiring"):
+        assert sorted(names(client.get(DASHBOARD, {"sort": column}))) == ["Checkout API", "Ledger", "Search"]
+    # An unknown column falls back to the default order rather than failing.
+    assert client.get(DASHBOARD, {"sort": "password"}).status_code == 200
+
+
+def test_sort_links_keep_the_filters_and_a_second_click_reverses(client, owner, lead, team, workload):
+    make(team, owner, "Ledger")
+    response = login(client, lead).get(DASHBOARD, {"sort": "name", "environment": "PRODUCTION", "page": "1"})
+    links = response.context["sort_links"]
+    assert links["name"]["state"] == "ascending" and "sort=-name" in links["name"]["query"]
+    assert "environment=PRODUCTION" in links["high"]["query"] and "page=" not in links["high"]["query"]
+    assert 'aria-sort="ascending"' in response.content.decode()
+
+
+def test_the_portfolio_charts_and_oldest_high_items_show(client, owner, lead, team, workload):
+    make(team, owner, "Ledger")
+    body = login(client, lead).get(DASHBOARD).content.decode()
+    assert "Question risk by area" in body and "<svg" in body
+    assert "High-risk questions over time" in body
+    assert "Oldest open high-level items" in body and "SEC01-BP02" in body
+
+
+def test_the_totals_api_matches_the_page_and_shows_outsiders_nothing(
+    client, owner, lead, outsider, team, workload
+):
+    from rest_framework.test import APIClient
+
+    from tests.api.conftest import as_user
+
+    make(team, owner, "Ledger")
+    page_totals = login(client, lead).get(DASHBOARD).context["totals"]
+    body = as_user(APIClient(), lead).get(reverse("api_dashboard_totals")).json()
+    assert body["workloads"] == page_totals.workloads == 2
+    assert body["open_high"] == page_totals.open_high == 1 and body["questions"]["high"] == 1
+    assert {area["area"] for area in body["by_area"]}
+    assert as_user(APIClient(), outsider).get(reverse("api_dashboard_totals")).json()["workloads"] == 0
+    assert (
+        as_user(APIClient(), lead).get(reverse("api_dashboard_totals"), {"risk": "LOST"}).status_code == 400
+    )

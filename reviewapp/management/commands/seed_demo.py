@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from questionnaire.models import Lens, LensVersion, Question
-from questionnaire.rating import Level, QuestionSpec
+from questionnaire.rating import Level, QuestionSpec, Risk
 from reviewapp.audit import audit_record
 from reviewapp.models import (
     Answer,
@@ -50,6 +50,7 @@ from reviewapp.models import (
     Workload,
 )
 from reviewapp.risk import AnswerState, answer_state, missing_choices, question_risk
+from reviewapp.services.answers import item_placement
 
 # Snapshots are built by the milestone service from the rows seeded in memory, so the format has one home.
 from reviewapp.services.milestones import catalogue_practices, snapshot_fingerprint, snapshot_sha256
@@ -192,6 +193,8 @@ class Seeder:
                 milestones.append(
                     (created_at, [self._milestone(entry, practices, name, created_at) for entry in seeded])
                 )
+        for entry in seeded:
+            self._place_items(entry)
         Answer.objects.bulk_create(
             (answer for entry in seeded for answer in entry.answers.values()), batch_size=BATCH
         )
@@ -405,6 +408,15 @@ class Seeder:
                 item.is_active = False
                 if code in state.selected and state.answered and not state.question_not_applicable:
                     item.status = ItemStatus.DONE
+
+    def _place_items(self, entry: _Workload) -> None:
+        """The placement items_sync stores on each item, from its question's final risk."""
+        specs = version_specs(entry.review.lens_version_id)
+        for code, item in entry.items.items():
+            answer = entry.answers.get(specs.bp_index[code][0])
+            risk = answer.risk if answer else Risk.UNANSWERED
+            for name, value in item_placement(specs, code, risk).items():
+                setattr(item, name, value)
 
     # --- Tracking the plan --------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ...access import Action, get_workload_for_user, may
 from ...forms import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm, add_service_errors
 from ...models import ImprovementItem, ItemStatus, JiraConnection, Review, User, Workload
-from ...selectors import improvement_plan, lens_upgrade_available, plan_rows, plan_status_counts
+from ...selectors import improvement_plan, lens_upgrade_available, plan_items, plan_rows, plan_status_counts
 from ...services import item_update, items_bulk_update
 from .. import AuthenticatedRequest
 
@@ -43,12 +43,13 @@ def _plan_url(workload: Workload, item: ImprovementItem | None = None) -> str:
 def _plan_context(request: AuthenticatedRequest, workload: Workload, **extra: Any) -> dict[str, Any]:
     members = team_members(workload)
     filter_form = PlanFilterForm(request.GET or None, members=members)
-    rows = improvement_plan(workload, filter_form.filters())
+    filters = filter_form.filters()
+    rows = improvement_plan(workload, filters)
     reviews = list(Review.objects.filter(workload=workload).select_related("lens", "lens_version"))
     return {
         "workload": workload,
         "rows": rows,
-        "counts": plan_status_counts(rows),
+        "counts": plan_status_counts(plan_items(ImprovementItem.objects.filter(workload=workload), filters)),
         "filter_form": filter_form,
         "filtered": bool(
             filter_form.is_bound and any(filter_form.data.get(key) for key in filter_form.fields)
