@@ -59,7 +59,9 @@ def audit_record(
     actor_label: str = "",
 ) -> AuditEvent:
     context = request_context.get()
-    with transaction.atomic():
+    # No savepoint of its own: an entry that cannot be written must undo the change it records, so a failure
+    # here fails the caller's whole transaction (and a caller outside one gets a transaction of its own).
+    with transaction.atomic(savepoint=False):
         # Serialise writers on the chain's tail so two entries never share a predecessor.
         last = AuditEvent.objects.select_for_update().order_by("-id").only("hash").first()
         event = AuditEvent(
