@@ -250,9 +250,14 @@ def get_workload_for_user(user: Viewer, workload_id: Any, action: Action = Actio
     return _workload_grant(user, workload, action, "workload")
 
 
-def get_review_for_user(user: Viewer, review_id: Any, action: Action = Action.VIEW) -> Review:
+def get_review_for_user(
+    user: Viewer, review_id: Any, action: Action = Action.VIEW, *, queryset: QuerySet[Review] | None = None
+) -> Review:
+    """A review with its workload, team and lens; `queryset` lets a page annotate what it needs in the same
+    query. The user's role in the team comes in that query too."""
     review = (
-        Review.objects.select_related("workload__team", "lens_version__lens", "lens")
+        (queryset if queryset is not None else Review.objects.all())
+        .select_related("workload__team", "lens_version", "lens")
         .annotate(team_role=_member_role(user, "workload__team_id"))
         .filter(pk=review_id)
         .order_by()  # one row by its key: the default ordering (by workload name) would only cost

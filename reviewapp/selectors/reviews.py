@@ -12,6 +12,16 @@ from ..risk import RiskCounts, answer_state, missing_choices
 from ..specs import version_catalogue, version_specs
 
 
+# What templates/reviews/_risk_label.html says, for lists that show a label per row without an include each.
+RISK_LABELS = {
+    Risk.HIGH: "High risk",
+    Risk.MEDIUM: "Medium risk",
+    Risk.NONE: "No risk",
+    Risk.NOT_APPLICABLE: "Not applicable",
+    Risk.UNANSWERED: "Unanswered",
+}
+
+
 @dataclass
 class QuestionRow:
     code: str
@@ -22,6 +32,12 @@ class QuestionRow:
     answered: bool
     not_applicable: bool
     missing: list[BestPractice] = field(default_factory=list)
+    # The question's page, where a view fills it in (one reverse() for every row, not one per row).
+    url: str = ""
+
+    @property
+    def risk_label(self) -> str:
+        return RISK_LABELS[self.risk]
 
 
 @dataclass
