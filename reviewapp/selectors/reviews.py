@@ -11,7 +11,6 @@ from ..models import Answer, Review
 from ..risk import RiskCounts, answer_state, missing_choices
 from ..specs import version_catalogue, version_specs
 
-
 # What templates/reviews/_risk_label.html says, for lists that show a label per row without an include each.
 RISK_LABELS = {
     Risk.HIGH: "High risk",
