@@ -34,7 +34,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise SectionTimeout(f"still running after {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Then again every second: Python ignores an exception raised inside a finaliser (__del__), so one
+    # alarm that lands there would be lost.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:

@@ -142,10 +142,13 @@ def _member_role(user: Viewer, team_path: str) -> Subquery:
     """The user's role in the team at `team_path` as an annotation, so the object and the decision about it
     come in one query; NULL when they are not a member."""
     person = _active(user)
-    # order_by(): a membership's default ordering would join the team and user for nothing.
-    memberships = Membership.objects.filter(
-        user_id=person.pk if person else None, team_id=OuterRef(team_path)
+    # No one signed in is a member of nothing (and _team_role_actions gives them nothing anyway).
+    memberships = (
+        Membership.objects.filter(user=person, team_id=OuterRef(team_path))
+        if person is not None
+        else Membership.objects.none()
     )
+    # order_by(): a membership's default ordering would join the team and user for nothing.
     return Subquery(memberships.order_by().values("role")[:1])
 
 
