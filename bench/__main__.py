@@ -61,6 +61,9 @@ def configure_environment(bench_url: str) -> None:
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("STATIC_MANIFEST", "0")
     os.environ["DEBUG"] = "0"
+    # The benchmark measures how long renders take: on a busy machine the production limit (30 s) would turn
+    # a slow figure into no figure. Each section has its own time limit (bench/sections.py).
+    os.environ.setdefault("REPORT_RENDER_TIMEOUT", "150")
     # "testserver" is the host name of Django's test client, which the in-process measurements use.
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
     if not os.environ.get("FIELD_ENCRYPTION_KEY"):
