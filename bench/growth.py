@@ -79,6 +79,8 @@ def timed_list(
 
     with CaptureQueriesContext(connection) as captured:
         get()
+    # Counted now: every later request clears the connection's query log that `captured` reads from.
+    queries = len(captured)
     page, bare, first_byte = [], [], []
     deadline = time.monotonic() + budget_s
     while len(page) < maximum and (len(page) < minimum or time.monotonic() < deadline):
@@ -89,7 +91,7 @@ def timed_list(
         first, last = get()
         first_byte.append(first)
         page.append(last)
-    return Timed(Paired(page=page, bare=bare, queries=len(captured)), first_byte)
+    return Timed(Paired(page=page, bare=bare, queries=queries), first_byte)
 
 
 def list_figures(key: str, timed: Timed, workloads: int) -> list[Figure]:
