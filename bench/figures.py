@@ -38,8 +38,15 @@ class Figure:
             **kwargs,
         )
 
+    @property
+    def failed(self) -> str | None:
+        """Why the section that measures this figure failed, or None when it was measured."""
+        return self.extra.get("failed")
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # JSON has no NaN: a failed figure's times are stored as null.
+        return {key: None if isinstance(value, float) and math.isnan(value) else value
+                for key, value in asdict(self).items()}  # fmt: skip
 
 
 @dataclass
@@ -54,6 +61,9 @@ class Target:
 def table(figures: Sequence[Figure]) -> str:
     rows = [("figure", "median ms", "p95 ms", "queries", "x bare")]
     for figure in figures:
+        if figure.failed:
+            rows.append((figure.name, "FAILED", "", "", ""))
+            continue
         rows.append(
             (
                 figure.name,

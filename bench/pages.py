@@ -9,7 +9,6 @@ one more request under CaptureQueriesContext, kept apart because capturing slows
 from __future__ import annotations
 
 import gc
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from reviewapp.models import Answer, Review, User
 from .figures import Figure
 
 BARE_URL = "/__bench__/bare/"
-_SAVED_VERSION = re.compile(rb"Saved \(version (\d+)\)")
 
 Request = Callable[[], HttpResponse]
 
@@ -144,8 +142,9 @@ class AnswerToggler:
         }
         data.update({f"na_{code}": why for code, why in self.answer.choices_not_applicable.items()})
         response = self.client.post(self.url, data, HTTP_HX_REQUEST="true")
-        match = _SAVED_VERSION.search(response.content)
-        if response.status_code != 200 or match is None or int(match[1]) != self.version + 1:
+        # The save answers with the version it stored (app.js reads the same header).
+        saved = response.headers.get("X-Answer-Saved", "")
+        if response.status_code != 200 or saved != str(self.version + 1):
             raise BenchError(
                 f"an answer save was not saved as version {self.version + 1}: {response.content[:300]!r}"
             )

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
 _BASE_VERSION = re.compile(r'name="base_version" id="base-version" value="(\d+)"')
-_SAVED_VERSION = re.compile(r"Saved \(version (\d+)\)")
+# A successful htmx save swaps in the version it stored as the form's new base version.
+_SAVED_VERSION = re.compile(r'class="save-ok".*?id="base-version" value="(\d+)"', re.DOTALL)
 TIMEOUT = 30
 
 

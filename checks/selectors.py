@@ -24,6 +24,7 @@ from .summaries import (
     Verdict,
     current_findings,
     evidence_by_bp,
+    has_evidence,
     latest_usable_run,
     run_summaries,
     summarise,
@@ -35,6 +36,7 @@ __all__ = [
     "Gap",
     "Verdict",
     "evidence_by_bp",
+    "has_evidence",
     "latest_usable_run",
     "run_summaries",
 ]

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from reviewapp.models import Workload
@@ -26,6 +26,7 @@ from reviewapp.models import Workload
 from .models import (
     GLOBAL_REGION,
     USABLE_STATES,
+    EvidenceImport,
     EvidenceRun,
     EvidenceTask,
     Finding,
@@ -148,6 +149,16 @@ def latest_usable_run(workload: Workload | Any) -> EvidenceRun | None:
         .order_by("-finished_at")
         .first()
     )
+
+
+def has_evidence(workload_path: str) -> ExpressionWrapper:
+    """Whether the workload at `workload_path` (in the outer query) has any evidence to show: a usable run or
+    an import. An annotation, so a page can skip evidence_by_bp's queries for the many workloads with none."""
+    runs = EvidenceRun.objects.filter(
+        workload_id=OuterRef(workload_path), state__in=USABLE_STATES, finished_at__isnull=False
+    )
+    imports = EvidenceImport.objects.filter(workload_id=OuterRef(workload_path))
+    return ExpressionWrapper(Q(Exists(runs)) | Q(Exists(imports)), output_field=BooleanField())
 
 
 def current_findings(run: EvidenceRun | None, workload_id: Any | None) -> QuerySet[Finding]:

@@ -23,7 +23,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from checks.models import AwsTarget, EvidenceImport, EvidenceRun
@@ -122,8 +122,13 @@ def _team_role(user: Viewer, team_id: Any) -> str | None:
     return Membership.objects.filter(user=person, team_id=team_id).values_list("role", flat=True).first()
 
 
-def _team_role_actions(user: Viewer, team_id: Any) -> frozenset[Action]:
-    """What `user` may do with the workloads of `team_id` through their team and organisation roles."""
+# A caller that has not fetched the user's role in the team (most of them): the rule looks it up.
+_UNFETCHED = object()
+
+
+def _team_role_actions(user: Viewer, team_id: Any, role: Any = _UNFETCHED) -> frozenset[Action]:
+    """What `user` may do with the workloads of `team_id` through their team and organisation roles; `role` is
+    their role in that team when the caller fetched it along with the object (None: not a member)."""
     person = _active(user)
     if person is None:
         return frozenset()
@@ -132,16 +137,33 @@ def _team_role_actions(user: Viewer, team_id: Any) -> frozenset[Action]:
         return frozenset()
     if person.is_org_admin:
         return frozenset(Action)
-    actions = _TEAM_ROLE_ACTIONS.get(_team_role(person, team_id) or "", frozenset())
+    if role is _UNFETCHED:
+        role = _team_role(person, team_id)
+    actions = _TEAM_ROLE_ACTIONS.get(role or "", frozenset())
     if person.reads_everything:
         actions = actions | _LEAD_ACTIONS
     return actions
 
 
-def workload_actions(user: Viewer, workload: Workload) -> frozenset[Action]:
+def workload_actions(user: Viewer, workload: Workload, *, team_role: Any = _UNFETCHED) -> frozenset[Action]:
     """THE rule for one workload and everything under it. A share of the workload with another team (a role
-    with an expiry) is one more source of actions here, and in workloads_visible_to / user_sees_workload."""
-    return _team_role_actions(user, workload.team_id)
+    with an expiry) is one more source of actions here, and in workloads_visible_to / user_sees_workload.
+    `team_role`: the user's role in the workload's team, when fetched in the same query (see _member_role)."""
+    return _team_role_actions(user, workload.team_id, team_role)
+
+
+def _member_role(user: Viewer, team_path: str) -> Subquery:
+    """The user's role in the team at `team_path` as an annotation, so the object and the decision about it
+    come in one query; NULL when they are not a member."""
+    person = _active(user)
+    # No one signed in is a member of nothing (and _team_role_actions gives them nothing anyway).
+    memberships = (
+        Membership.objects.filter(user=person, team_id=OuterRef(team_path))
+        if person is not None
+        else Membership.objects.none()
+    )
+    # order_by(): a membership's default ordering would join the team and user for nothing.
+    return Subquery(memberships.order_by().values("role")[:1])
 
 
 def team_actions(user: Viewer, team: Team) -> frozenset[Action]:
@@ -217,9 +239,11 @@ def _authorise(actions: frozenset[Action], action: Action, what: str) -> Grant:
     return Grant(actions)
 
 
-def _workload_grant(user: Viewer, workload: Workload, action: Action, what: str) -> Workload:
+def _workload_grant(
+    user: Viewer, workload: Workload, action: Action, what: str, team_role: Any = _UNFETCHED
+) -> Workload:
     """Authorise `action` on an object under `workload` (404/403) and leave the decision on the workload."""
-    workload.grant = _authorise(workload_actions(user, workload), action, what)
+    workload.grant = _authorise(workload_actions(user, workload, team_role=team_role), action, what)
     return workload
 
 
@@ -244,15 +268,22 @@ def get_workload_for_user(user: Viewer, workload_id: Any, action: Action = Actio
     return _workload_grant(user, workload, action, "workload")
 
 
-def get_review_for_user(user: Viewer, review_id: Any, action: Action = Action.VIEW) -> Review:
+def get_review_for_user(
+    user: Viewer, review_id: Any, action: Action = Action.VIEW, *, queryset: QuerySet[Review] | None = None
+) -> Review:
+    """A review with its workload, team and lens; `queryset` lets a page annotate what it needs in the same
+    query. The user's role in the team comes in that query too."""
     review = (
-        Review.objects.select_related("workload__team", "lens_version__lens", "lens")
+        (queryset if queryset is not None else Review.objects.all())
+        .select_related("workload__team", "lens_version", "lens")
+        .annotate(team_role=_member_role(user, "workload__team_id"))
         .filter(pk=review_id)
+        .order_by()  # one row by its key: the default ordering (by workload name) would only cost
         .first()
     )
     if review is None:
         raise Http404("No such review")
-    review.grant = _workload_grant(user, review.workload, action, "review").grant
+    review.grant = _workload_grant(user, review.workload, action, "review", review.team_role).grant
     return review
 
 

@@ -84,7 +84,9 @@ def audit_record(
     actor_label: str = "",
 ) -> AuditEvent:
     context = request_context.get()
-    with transaction.atomic():
+    # No savepoint of its own: an entry that cannot be written must undo the change it records, so a failure
+    # here fails the caller's whole transaction (and a caller outside one gets a transaction of its own).
+    with transaction.atomic(savepoint=False):
         # Under the lock the newest committed entry is the tail: READ COMMITTED reads it afresh after the wait.
         lock_chain()
         last = AuditEvent.objects.order_by("-id").only("hash").first()

@@ -1,7 +1,8 @@
-"""Catalogue questions as risk.py specs, memoised per lens version.
+"""Catalogue questions as risk.py specs, and as the rows pages show, memoised per lens version.
 
-Lens versions are immutable once stored (see questionnaire.catalogue), so a process may keep their specs for
-its whole life: computing a risk then costs no query.
+Lens versions are immutable once stored (see questionnaire.catalogue), so a process may keep their specs and
+their questions and best practices for its whole life: computing a risk or showing a question's practices
+then costs no query.
 """
 
 from __future__ import annotations
@@ -51,3 +52,39 @@ def version_specs(lens_version_id: int) -> VersionSpecs:
         )
     }
     return VersionSpecs(by_question_id=specs, bp_index=bp_index)
+
+
+@dataclass(frozen=True)
+class VersionCatalogue:
+    """A lens version's questions and best practices as model instances, in catalogue order.
+
+    Shared by every request of the process, so pages read them and never change or save them.
+    """
+
+    questions: dict[str, Question]
+    by_question_id: dict[int, Question]
+    practices: dict[int, tuple[BestPractice, ...]]
+
+    def question(self, code: str) -> Question | None:
+        return self.questions.get(code)
+
+
+@lru_cache(maxsize=16)
+def version_catalogue(lens_version_id: int) -> VersionCatalogue:
+    questions = list(Question.objects.filter(lens_version_id=lens_version_id).order_by("order"))
+    practices: dict[int, list[BestPractice]] = {}
+    for practice in BestPractice.objects.filter(question__lens_version_id=lens_version_id).order_by(
+        "question__order", "order"
+    ):
+        practices.setdefault(practice.question_id, []).append(practice)
+    return VersionCatalogue(
+        questions={question.code: question for question in questions},
+        by_question_id={question.pk: question for question in questions},
+        practices={question_id: tuple(rows) for question_id, rows in practices.items()},
+    )
+
+
+def clear_caches() -> None:
+    """Forget every memoised version: only for tests, where a flushed database may reuse row ids."""
+    version_specs.cache_clear()
+    version_catalogue.cache_clear()

@@ -129,13 +129,13 @@ def make_user(username: str, **extra):
 def lens(db):
     """The built-in lens, reloaded when a live-server (transactional) test has flushed the database."""
     from questionnaire.models import Lens
-    from reviewapp.specs import version_specs
+    from reviewapp.specs import clear_caches
 
     lens = Lens.objects.filter(slug=settings.DEFAULT_LENS_SLUG).first()
     if lens is None:
         call_command("load_lens", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         # Row ids may be reused after a flush, so specs memoised by version id would be stale.
-        version_specs.cache_clear()
+        clear_caches()
         lens = Lens.objects.get(slug=settings.DEFAULT_LENS_SLUG)
     return lens
 

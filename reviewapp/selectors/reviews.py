@@ -9,7 +9,16 @@ from questionnaire.rating import Risk
 
 from ..models import Answer, Review
 from ..risk import RiskCounts, answer_state, missing_choices
-from ..specs import version_specs
+from ..specs import version_catalogue, version_specs
+
+# What templates/reviews/_risk_label.html says, for lists that show a label per row without an include each.
+RISK_LABELS = {
+    Risk.HIGH: "High risk",
+    Risk.MEDIUM: "Medium risk",
+    Risk.NONE: "No risk",
+    Risk.NOT_APPLICABLE: "Not applicable",
+    Risk.UNANSWERED: "Unanswered",
+}
 
 
 @dataclass
@@ -22,6 +31,12 @@ class QuestionRow:
     answered: bool
     not_applicable: bool
     missing: list[BestPractice] = field(default_factory=list)
+    # The question's page, where a view fills it in (one reverse() for every row, not one per row).
+    url: str = ""
+
+    @property
+    def risk_label(self) -> str:
+        return RISK_LABELS[self.risk]
 
 
 @dataclass
@@ -35,6 +50,8 @@ class ReviewSummary:
     rows: list[QuestionRow]
     counts: RiskCounts
     areas: list[AreaRow]
+    # The stored answers by question code, for the page of one question to take its own from.
+    answers: dict[str, Answer] = field(default_factory=dict)
 
     @property
     def applicable(self) -> int:
@@ -52,21 +69,21 @@ class ReviewSummary:
 def review_summary(review: Review, *, with_missing: bool = False) -> ReviewSummary:
     """Per-question risk and answered state in catalogue order, with counts per area and for the review.
 
-    One query for the answers (with their questions); one more for BP titles when `with_missing` is asked.
+    One query, for the answers: their questions and best practices come from the memoised catalogue.
     """
     specs = version_specs(review.lens_version_id)
-    answers = Answer.objects.filter(review=review).select_related("question").order_by("question__order")
+    catalogue = version_catalogue(review.lens_version_id)
+    answers = sorted(
+        Answer.objects.filter(review=review),
+        key=lambda answer: catalogue.by_question_id[answer.question_id].order,
+    )
     practices: dict[str, BestPractice] = {}
     if with_missing:
-        practices = {
-            bp.code: bp
-            for bp in BestPractice.objects.filter(question__lens_version_id=review.lens_version_id).only(
-                "code", "title", "level", "question_id"
-            )
-        }
+        practices = {bp.code: bp for bps in catalogue.practices.values() for bp in bps}
     rows: list[QuestionRow] = []
     for answer in answers:
-        question: Question = answer.question
+        question: Question = catalogue.by_question_id[answer.question_id]
+        answer.question = question
         spec = specs.by_question_id[question.pk]
         state = answer_state(answer, [choice.code for choice in spec.choices])
         row = QuestionRow(
@@ -85,6 +102,7 @@ def review_summary(review: Review, *, with_missing: bool = False) -> ReviewSumma
     for row in rows:
         areas.setdefault(row.area, []).append(row.risk)
     return ReviewSummary(
+        answers={answer.question.code: answer for answer in answers},
         rows=rows,
         counts=RiskCounts.of(row.risk for row in rows),
         areas=[AreaRow(name=name, counts=RiskCounts.of(risks)) for name, risks in areas.items()],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,17 +18,18 @@ from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from checks.selectors import evidence_by_bp, suggested_practices
+from checks.selectors import evidence_by_bp, has_evidence, suggested_practices
 from checks.services import suggestions_apply
 from questionnaire.models import Question
 
 from ..access import Action, get_review_for_user, get_workload_for_user, may
 from ..lib.charts import area_risk_chart
-from ..models import Answer, NotApplicableReason
+from ..models import Answer, NotApplicableReason, Review
 from ..selectors import lens_upgrade_available, question_neighbours, review_summary
+from ..selectors.reviews import ReviewSummary
 from ..services import AnswerConflict, answer_record, review_start
 from ..services.answers import CHOICE_NOTE_MAX_LENGTH
-from ..specs import version_specs
+from ..specs import version_catalogue, version_specs
 from . import AuthenticatedRequest
 
 
@@ -126,17 +128,31 @@ def _in_order(codes: list[str], values) -> list:
 
 
 def _question_context(
-    request: AuthenticatedRequest, review, question: Question, draft: Draft, *, full: bool = True, **extra
+    request: AuthenticatedRequest,
+    review,
+    question: Question,
+    draft: Draft,
+    *,
+    full: bool = True,
+    summary: ReviewSummary | None = None,
+    **extra,
 ) -> dict:
     """Everything the question page shows; `full=False` for the htmx save response, which only swaps the
-    status, the risk badge and the question list (no best practices or evidence to load)."""
-    summary = review_summary(review)
+    status, the risk badge and the question list (no best practices or evidence to load). A caller that
+    has the review's summary already passes it in."""
+    summary = summary or review_summary(review)
     previous, following = question_neighbours(summary.rows, question.code)
     row = next(row for row in summary.rows if row.code == question.code)
+    # Every question's link differs only by its code: reverse once (a reverse per row costs more than the
+    # rest of the row).
+    placeholder = "QUESTION-CODE"
+    link = reverse("review_question", kwargs={"review_id": review.pk, "question_code": placeholder})
     areas: dict[str, list] = {}
     for item in summary.rows:
+        item.url = link.replace(placeholder, quote(item.code, safe=""))
         areas.setdefault(item.area, []).append(item)
-    evidence = evidence_by_bp(review.workload) if full else {}
+    # Most workloads have no evidence: the review query said so (has_evidence), and the two queries are saved.
+    evidence = evidence_by_bp(review.workload) if full and getattr(review, "has_evidence", True) else {}
     reasons = dict(NotApplicableReason.choices)
     codes = [
         choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
@@ -151,7 +167,7 @@ def _question_context(
             "note": draft.choice_notes.get(bp.code, ""),
             "evidence": evidence.get(bp.code),
         }
-        for bp in (question.best_practices.order_by("order") if full else ())
+        for bp in (version_catalogue(review.lens_version_id).practices.get(question.pk, ()) if full else ())
     ]
     return {
         "review": review,
@@ -183,7 +199,7 @@ def _question_context(
 
 
 def _question(review, question_code: str) -> Question:
-    question = Question.objects.filter(lens_version_id=review.lens_version_id, code=question_code).first()
+    question = version_catalogue(review.lens_version_id).question(question_code)
     if question is None:
         raise Http404("No such question in this review's lens")
     return question
@@ -192,11 +208,14 @@ def _question(review, question_code: str) -> Question:
 @require_http_methods(["GET", "POST"])
 def question_page(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     action = Action.EDIT if request.method == "POST" else Action.VIEW
-    review = get_review_for_user(request.user, review_id, action)
+    reviews = Review.objects.annotate(has_evidence=has_evidence("workload_id"))
+    review = get_review_for_user(request.user, review_id, action, queryset=reviews)
     question = _question(review, question_code)
     if request.method == "GET":
-        answer = Answer.objects.get(review=review, question=question)
-        context = _question_context(request, review, question, Draft.of(answer))
+        summary = review_summary(review)
+        # A question added by a lens upgrade has no row until its first save, which creates version 1.
+        answer = summary.answers.get(question.code) or Answer(review=review, question=question, version=1)
+        context = _question_context(request, review, question, Draft.of(answer), summary=summary)
         return render(request, "reviews/question.html", context)
 
     codes = [

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from reviewapp.models import Answer, ImprovementItem
 from reviewapp.services import answer_record, review_start, team_create, workload_create
-from reviewapp.specs import version_specs
+from reviewapp.specs import clear_caches
 from tests.conftest import PASSWORD
 
 from .conftest import sign_in
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 def review(transactional_db, owner, workload):
     # A transactional test before this one flushed every table, the lens catalogue included: load it again.
     call_command("load_lens", verbosity=0, stdout=StringIO())
-    version_specs.cache_clear()
+    clear_caches()
     return review_start(workload=workload, actor=owner)
 
 

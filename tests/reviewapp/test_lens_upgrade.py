@@ -11,7 +11,7 @@ from reviewapp.models import Answer, AuditEvent, ImprovementItem, Milestone
 from reviewapp.selectors import lens_upgrade_available
 from reviewapp.services import answer_record, review_upgrade
 from reviewapp.services.lens_upgrade import lens_version_diff
-from reviewapp.specs import version_specs
+from reviewapp.specs import clear_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def fresh_specs():
     # A version created here is rolled back after the test, and SQLite may reuse its id: forget its specs.
-    version_specs.cache_clear()
+    clear_caches()
     yield
-    version_specs.cache_clear()
+    clear_caches()
 
 
 def practices(data, question_code):

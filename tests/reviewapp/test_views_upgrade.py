@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from questionnaire.catalogue import LENS_DIR, lens_version_store, own_lens_doc
 from reviewapp.models import Milestone
-from reviewapp.specs import version_specs
+from reviewapp.specs import clear_caches
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def fresh_specs():
     # Versions created here are rolled back after each test and SQLite may reuse their ids.
-    version_specs.cache_clear()
+    clear_caches()
     yield
-    version_specs.cache_clear()
+    clear_caches()
 
 
 @pytest.fixture
