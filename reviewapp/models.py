@@ -282,6 +282,9 @@ class ImprovementItem(models.Model):
     acceptance_justification = models.TextField(max_length=2000, blank=True)
     acceptance_expires_on = models.DateField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Grows on every change a person (or a job) makes: a save based on an older version is refused, as with
+    # answers, so two people editing the same item never silently overwrite each other.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -562,6 +565,16 @@ class SavedFilter(models.Model):
 
 
 # Jira connections and the links of improvement items to Jira issues live beside their code (reviewapp/jira).
+# Risk acceptances with their approval and reminders live beside their code (reviewapp/acceptance).
+from .acceptance.models import AcceptanceReminder, AcceptanceState, RiskAcceptance  # noqa: E402
 from .jira.models import JiraConnection, JiraLink  # noqa: E402
 
-__all__ += ["JiraConnection", "JiraLink", "ReportJob", "SavedFilter"]
+__all__ += [
+    "AcceptanceReminder",
+    "AcceptanceState",
+    "JiraConnection",
+    "JiraLink",
+    "ReportJob",
+    "RiskAcceptance",
+    "SavedFilter",
+]

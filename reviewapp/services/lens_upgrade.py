@@ -170,7 +170,8 @@ def review_upgrade(*, review: Review, actor: User) -> UpgradeReport:
         .exclude(bp_code__in=list(specs.bp_index))
     ):
         item.is_active = False
-        item.save(update_fields=["is_active", "updated_at"])
+        item.version += 1
+        item.save(update_fields=["is_active", "version", "updated_at"])
         audit_record(
             actor=actor,
             action="item.withdraw",

@@ -1,8 +1,9 @@
 """Access table for the REST API (reviewapp/api/): anonymous callers get 401, outsiders 404, viewers 403 on
 writes.
 
-The API writes send JSON. Answer changes need If-Match, which this table cannot send: the owner's change gets
-428 here once access has been granted, and tests/api/test_answers.py covers the change itself.
+The API writes send JSON. Answer and improvement-item changes need If-Match, which this table cannot send: the
+owner's change gets 428 here once access has been granted, and tests/api/test_answers.py and test_items.py cover
+the change itself.
 """
 
 from __future__ import annotations
@@ -201,6 +202,7 @@ ROUTES = {
         kwargs=lambda world: {"item_id": world.api_item.pk},
         write="patch",
         data=lambda world: {"status": "IN_PROGRESS"},
+        write_ok=(428,),
     ),
     "api_milestone_list": api(
         "object", kwargs=_workload, write="post", data=lambda world: {"name": "From CI"}
