@@ -77,6 +77,7 @@ __all__ = [
     "may_see_audit",
     "report_jobs_of",
     "require_administrator",
+    "require_whole_audit_trail",
     "team_actions",
     "teams_visible_to",
     "team_owners",
@@ -466,6 +467,12 @@ def may_see_audit(user: Viewer, scope: AuditScope | None = None) -> bool:
     if granted is None:
         return False
     return scope is None or granted == AuditScope.ALL or scope == granted
+
+
+def require_whole_audit_trail(user: Viewer) -> None:
+    """The API's audit trail is the whole trail, for security leads and administrators; anyone else: 403."""
+    if not may_see_audit(user, AuditScope.ALL) or audit_scope(user) != AuditScope.ALL:
+        raise PermissionDenied("The audit trail API is open to security leads and administrators.")
 
 
 def get_audit_scope_for_user(user: Viewer) -> AuditScope:

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from . import (
     answers,
+    audit,
     docs,
     evidence,
     evidence_imports,
@@ -22,6 +23,7 @@ from . import (
 )
 
 v1 = [
+    path("audit/", audit.AuditList.as_view(), name="api_audit_list"),
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
     path("teams/<uuid:team_id>/", teams.TeamDetail.as_view(), name="api_team_detail"),
     path("workloads/", workloads.WorkloadList.as_view(), name="api_workload_list"),

@@ -194,6 +194,7 @@ ROUTES = {
         data=lambda world: {"milestone_name": "Before upgrade"},
         write_ok=(400,),
     ),
+    "api_audit_list": api("user", right="audit_all"),
     "api_item_list": api("user"),
     "api_workload_item_list": api("object", kwargs=_workload),
     "api_item_detail": api(
