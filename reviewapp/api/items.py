@@ -9,6 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -25,6 +29,9 @@ from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
 from .preconditions import etag, if_match_missing, if_match_versions
 from .schema import RISK_CHOICES, ErrorOut
+
+# A bulk request changes at most this many items: enough for a plan, small enough for one transaction.
+BULK_MAX_ITEMS = 200
 
 
 class ItemOut(serializers.Serializer):
@@ -305,3 +312,112 @@ class ItemDetail(ApiView):
         except ItemConflict:
             return _conflict(item_id)
         return _with_etag(_row(item_id))
+
+
+class ItemChangeIn(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(
+        min_value=1, help_text="The item's version (ETag) your change is based on."
+    )
+    status = serializers.ChoiceField(choices=[ItemStatus.OPEN, ItemStatus.IN_PROGRESS], required=False)
+    owner = serializers.CharField(allow_null=True, max_length=150, required=False)
+    due_date = serializers.DateField(allow_null=True, required=False)
+    ticket_url = serializers.CharField(allow_blank=True, max_length=4096, required=False)
+    notes = serializers.CharField(allow_blank=True, max_length=8000, trim_whitespace=False, required=False)
+
+
+class BulkItemsIn(serializers.Serializer):
+    items = serializers.ListField(child=ItemChangeIn(), allow_empty=False, max_length=BULK_MAX_ITEMS)
+
+
+class BulkItemError(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position in the request's items.")
+    id = serializers.UUIDField()
+    problems = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Field -> why it was refused."
+    )
+
+
+class BulkItemsErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+    refused = BulkItemError(many=True)
+
+
+def _item_change(user: User, change: dict) -> None:
+    """Apply one change of a bulk request; raises what item_update or access raise."""
+    item = get_item_for_user(user, change["id"], Action.PLAN)
+    owner = item.owner
+    if "owner" in change:
+        owner = User.objects.filter(username=change["owner"]).first() if change["owner"] else None
+        if change["owner"] and owner is None:
+            raise DjangoValidationError({"owner": ["No such user."]})
+    item_update(
+        item=item,
+        actor=user,
+        base_version=change["version"],
+        status=change.get("status", item.status),
+        owner=owner,
+        due_date=change.get("due_date", item.due_date),
+        ticket_url=change.get("ticket_url", item.ticket_url),
+        notes=change.get("notes", item.notes),
+        acceptance_justification=item.acceptance_justification,
+        acceptance_expires_on=item.acceptance_expires_on,
+    )
+
+
+def _problems(error: Exception) -> dict[str, list[str]]:
+    if isinstance(error, ItemConflict):
+        return {"version": [f"The item changed since: it is at version {error.current.version}."]}
+    if isinstance(error, Http404):
+        return {"id": ["No such improvement item."]}
+    if isinstance(error, PermissionDenied):
+        return {"id": [str(error)]}
+    if isinstance(error, DjangoValidationError):
+        return {key: [str(m) for m in messages] for key, messages in error.message_dict.items()}
+    raise error
+
+
+class ItemBulkUpdate(ApiView):
+    @extend_schema(
+        operation_id="improvement_items_bulk_update",
+        summary="Track several improvement items at once, all or nothing",
+        description=f"Up to {BULK_MAX_ITEMS} items, each with the version its change is based on. If any change "
+        "is refused (unknown or unseen item, role, stale version, bad value), nothing is saved and the "
+        "answer lists every refused item with its reasons.",
+        request=BulkItemsIn,
+        responses={200: ItemOut(many=True), 400: BulkItemsErrorOut},
+        examples=[
+            OpenApiExample(
+                "Assign two items",
+                value={
+                    "items": [
+                        {"id": ex.ITEM_ID, "version": 3, "owner": ex.USERNAME, "due_date": "2025-04-30"},
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Saved", value=[ITEM_EXAMPLE], response_only=True),
+        ],
+        tags=["improvement items"],
+    )
+    def post(self, request: ApiRequest) -> Response:
+        serializer = BulkItemsIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = serializer.validated_data["items"]
+        errors = []
+        with transaction.atomic():
+            for index, change in enumerate(changes):
+                try:
+                    _item_change(request.user, change)
+                except (ItemConflict, Http404, PermissionDenied, DjangoValidationError) as error:
+                    errors.append({"index": index, "id": change["id"], "problems": _problems(error)})
+            if errors:
+                transaction.set_rollback(True)
+        if errors:
+            body = {
+                "detail": f"{len(errors)} of {len(changes)} changes were refused: nothing was saved.",
+                "refused": errors,
+            }
+            return Response(BulkItemsErrorOut(body).data, status=status.HTTP_400_BAD_REQUEST)
+        rows = plan_rows(ImprovementItem.objects.filter(pk__in=[change["id"] for change in changes]))
+        return Response(ItemOut(rows, many=True).data)

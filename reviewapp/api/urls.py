@@ -57,6 +57,7 @@ v1 = [
         name="api_wa_tool_upgrade",
     ),
     path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
+    path("improvement-items/bulk/", items.ItemBulkUpdate.as_view(), name="api_item_bulk_update"),
     path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
     path(
         "workloads/<uuid:workload_id>/improvement-items/",

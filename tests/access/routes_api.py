@@ -196,6 +196,17 @@ ROUTES = {
     ),
     "api_audit_list": api("user", right="audit_all"),
     "api_item_list": api("user"),
+    # Each item of a bulk change is decided on its own: the owner's succeeds; anyone else's is refused item by
+    # item, a 400 that lists why (tests/api/test_items.py checks each persona's reasons).
+    "api_item_bulk_update": api(
+        "user",
+        read=False,
+        write="post",
+        data=lambda world: {
+            "items": [{"id": str(world.api_item.pk), "version": world.api_item.version, "notes": "bulk"}]
+        },
+        write_ok=(200, 400),
+    ),
     "api_workload_item_list": api("object", kwargs=_workload),
     "api_item_detail": api(
         "object",

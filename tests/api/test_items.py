@@ -235,3 +235,64 @@ def test_a_weak_or_malformed_etag_never_matches(api, owner, items):
             detail(items["SEC01-BP07"]), {"notes": "x"}, headers={"If-Match": tag}, format="json"
         )
         assert response.status_code == 412, tag
+
+
+BULK = reverse("api_item_bulk_update")
+
+
+def test_a_bulk_update_changes_every_item_at_once(api, owner, contributor, items):
+    first, second = items["SEC01-BP05"], items["SEC01-BP06"]
+    changes = [
+        {"id": str(first.pk), "version": 1, "owner": "carl_contributor", "status": "IN_PROGRESS"},
+        {"id": str(second.pk), "version": 1, "due_date": "2030-01-31"},
+    ]
+    response = as_user(api, owner).post(BULK, {"items": changes}, format="json")
+    assert response.status_code == 200, response.json()
+    by_code = {row["bp_code"]: row for row in response.json()}
+    assert (by_code["SEC01-BP05"]["owner"], by_code["SEC01-BP05"]["status"]) == (
+        "carl_contributor",
+        "IN_PROGRESS",
+    )
+    assert by_code["SEC01-BP06"]["due_date"] == "2030-01-31" and by_code["SEC01-BP06"]["version"] == 2
+
+
+def test_a_bulk_update_writes_nothing_if_one_change_is_refused(api, owner, outsider, items):
+    good, stale, bad = items["SEC01-BP05"], items["SEC01-BP06"], items["SEC01-BP07"]
+    change(as_user(api, owner), stale, {"notes": "changed meanwhile"}, format="json")
+    audited = AuditEvent.objects.count()
+    changes = [
+        {"id": str(good.pk), "version": 1, "notes": "fine on its own"},
+        {"id": str(stale.pk), "version": 1, "notes": "based on an old read"},
+        {"id": str(bad.pk), "version": 1, "owner": outsider.username},
+        {"id": "00000000-0000-0000-0000-000000000000", "version": 1, "notes": "x"},
+    ]
+    response = api.post(BULK, {"items": changes}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert "3 of 4 changes were refused: nothing was saved" in body["detail"]
+    refused = {entry["index"]: entry["problems"] for entry in body["refused"]}
+    assert set(refused) == {1, 2, 3}
+    assert "version 2" in refused[1]["version"][0]
+    assert "not a member" in refused[2]["owner"][0]
+    assert refused[3] == {"id": ["No such improvement item."]}
+    good.refresh_from_db()
+    assert (good.notes, good.version) == ("", 1)
+    assert AuditEvent.objects.count() == audited
+
+
+def test_a_bulk_update_refuses_items_the_caller_may_not_change(api, viewer, outsider, items):
+    target = items["SEC01-BP05"]
+    changes = {"items": [{"id": str(target.pk), "version": 1, "notes": "not mine"}]}
+    viewer_answer = as_user(api, viewer).post(BULK, changes, format="json").json()
+    assert "role does not allow" in viewer_answer["refused"][0]["problems"]["id"][0]
+    outsider_answer = as_user(api, outsider).post(BULK, changes, format="json").json()
+    assert outsider_answer["refused"][0]["problems"] == {"id": ["No such improvement item."]}
+    target.refresh_from_db()
+    assert target.notes == ""
+
+
+def test_a_bulk_update_cannot_accept_risks_or_be_empty(api, owner, items):
+    as_user(api, owner)
+    entry = {"id": str(items["SEC01-BP05"].pk), "version": 1, "status": "RISK_ACCEPTED"}
+    assert api.post(BULK, {"items": [entry]}, format="json").status_code == 400
+    assert api.post(BULK, {"items": []}, format="json").status_code == 400
