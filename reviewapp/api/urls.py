@@ -16,6 +16,7 @@ from . import (
     milestones,
     portfolio,
     reports,
+    review_import,
     reviews,
     teams,
     watool,
@@ -26,6 +27,11 @@ v1 = [
     path("audit/", audit.AuditList.as_view(), name="api_audit_list"),
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
     path("teams/<uuid:team_id>/", teams.TeamDetail.as_view(), name="api_team_detail"),
+    path(
+        "teams/<uuid:team_id>/review-import/",
+        review_import.ReviewImport.as_view(),
+        name="api_team_review_import",
+    ),
     path("workloads/", workloads.WorkloadList.as_view(), name="api_workload_list"),
     path("workloads/<uuid:workload_id>/", workloads.WorkloadDetail.as_view(), name="api_workload_detail"),
     path(

@@ -123,6 +123,14 @@ def _lens_document(world: World) -> dict:
     return {"document": document, "confirm": parse_custom_lens(json.dumps(document)).content_sha256()}
 
 
+def _review_document(world: World) -> dict:
+    from reviewapp.reports.review_json import review_json_bytes
+
+    document = json.loads(review_json_bytes(world.review))
+    document["workload"]["name"] = f"Imported {world.review.pk}"[:100]
+    return document
+
+
 def api(scope: str, **options) -> Route:
     if options.get("write"):
         options.setdefault("content_type", JSON)
@@ -132,6 +140,14 @@ def api(scope: str, **options) -> Route:
 ROUTES = {
     "api_team_list": api("user"),
     "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}),
+    "api_team_review_import": api(
+        "object",
+        kwargs=lambda world: {"team_id": world.team.pk},
+        read=False,
+        write="post",
+        data=_review_document,
+        write_ok=(201,),
+    ),
     "api_workload_list": api("user", write="post", data=_new_workload),
     "api_workload_detail": api(
         "object", kwargs=_workload, write="patch", data=lambda world: {"notes": "API"}
