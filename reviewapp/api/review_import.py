@@ -76,7 +76,7 @@ class ReviewImport(ApiView):
                     "warnings": [],
                 },
                 response_only=True,
-            )
+            ),
         ],
         tags=["reviews"],
     )
