@@ -21,6 +21,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -38,6 +39,7 @@ from .models import (
     Milestone,
     ReportJob,
     Review,
+    RiskAcceptance,
     Role,
     SavedFilter,
     Team,
@@ -50,9 +52,12 @@ __all__ = [
     "AuditScope",
     "Grant",
     "Viewer",
+    "acceptance_deciders_refusal",
+    "acceptances_awaiting",
     "audit_events_visible_to",
     "audit_scope",
     "audit_workloads",
+    "get_acceptance_for_user",
     "get_audit_scope_for_user",
     "get_evidence_import_for_user",
     "get_item_for_user",
@@ -73,8 +78,10 @@ __all__ = [
     "may_see_audit",
     "report_jobs_of",
     "require_administrator",
+    "require_whole_audit_trail",
     "team_actions",
     "teams_visible_to",
+    "team_owners",
     "teams_writable_by",
     "user_sees_workload",
     "workload_actions",
@@ -421,6 +428,70 @@ def may(user: Viewer, obj: Workload | Review | Team, action: Action) -> bool:
     return action in workload_actions(user, obj.workload if isinstance(obj, Review) else obj)
 
 
+# --- Risk acceptance -----------------------------------------------------------------------------------------
+
+
+def acceptance_deciders_refusal(user: Viewer, acceptance: RiskAcceptance) -> str | None:
+    """Why `user` may not approve or reject `acceptance`, or None when they may.
+
+    Security leads and administrators decide every level; a team OWNER decides the levels listed in
+    RISK_ACCEPTANCE_OWNER_APPROVES for their team's workloads. Nobody decides their own request: the point of
+    approval is a second person."""
+    person = _active(user)
+    if person is None:
+        return "Sign in to decide risk acceptances."
+    if acceptance.requested_by_id == person.pk:
+        return "You asked for this acceptance: someone else must approve or reject it."
+    if person.reads_everything:
+        return None
+    if acceptance.level in settings.RISK_ACCEPTANCE_OWNER_APPROVES and (
+        _team_role(person, acceptance.item.workload.team_id) == Role.OWNER
+    ):
+        return None
+    if acceptance.level in settings.RISK_ACCEPTANCE_OWNER_APPROVES:
+        return "Only a security lead or an owner of this team may decide this acceptance."
+    return f"Only a security lead may decide the acceptance of a {acceptance.level.lower()} risk."
+
+
+def get_acceptance_for_user(
+    user: Viewer, acceptance_id: Any, action: Action = Action.VIEW, *, item_id: Any = None
+) -> RiskAcceptance:
+    """A risk acceptance with its item, workload and people, authorised through its workload; `item_id` pins
+    it to one item. Deciding it is asked separately (acceptance_deciders_refusal)."""
+    acceptances = RiskAcceptance.objects.select_related(
+        "item__workload__team", "item__owner", "requested_by", "decided_by", "ended_by"
+    ).filter(pk=acceptance_id)
+    if item_id is not None:
+        acceptances = acceptances.filter(item_id=item_id)
+    acceptance = acceptances.first()
+    if acceptance is None:
+        raise Http404("No such risk acceptance")
+    _workload_grant(user, acceptance.item.workload, action, "risk acceptance")
+    return acceptance
+
+
+def acceptances_awaiting(user: Viewer) -> QuerySet[RiskAcceptance]:
+    """The pending requests `user` may decide (the list form of acceptance_deciders_refusal)."""
+    person = _active(user)
+    if person is None:
+        return RiskAcceptance.objects.none()
+    pending = RiskAcceptance.objects.filter(state="PENDING").exclude(requested_by=person)
+    if person.reads_everything:
+        return pending
+    return pending.filter(
+        level__in=settings.RISK_ACCEPTANCE_OWNER_APPROVES,
+        item__workload__team__memberships__user=person,
+        item__workload__team__memberships__role=Role.OWNER,
+    )
+
+
+def team_owners(team_id: Any) -> QuerySet[User]:
+    """The active OWNERs of a team: who is told when its accepted risks are about to come back."""
+    return User.objects.filter(
+        is_active=True, memberships__team_id=team_id, memberships__role=Role.OWNER
+    ).distinct()
+
+
 # --- The audit trail ----------------------------------------------------------------------------------------
 
 
@@ -449,6 +520,12 @@ def may_see_audit(user: Viewer, scope: AuditScope | None = None) -> bool:
     if granted is None:
         return False
     return scope is None or granted == AuditScope.ALL or scope == granted
+
+
+def require_whole_audit_trail(user: Viewer) -> None:
+    """The API's audit trail is the whole trail, for security leads and administrators; anyone else: 403."""
+    if not may_see_audit(user, AuditScope.ALL) or audit_scope(user) != AuditScope.ALL:
+        raise PermissionDenied("The audit trail API is open to security leads and administrators.")
 
 
 def get_audit_scope_for_user(user: Viewer) -> AuditScope:

@@ -296,6 +296,9 @@ class ImprovementItem(models.Model):
     level = models.CharField(max_length=10, blank=True)
     question_risk = models.CharField(max_length=16, default="UNANSWERED")
     priority = models.PositiveIntegerField(default=NOT_IN_CATALOGUE)
+    # Grows on every change a person (or a job) makes: a save based on an older version is refused, as with
+    # answers, so two people editing the same item never silently overwrite each other.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -596,6 +599,16 @@ class SavedFilter(models.Model):
 
 
 # Jira connections and the links of improvement items to Jira issues live beside their code (reviewapp/jira).
+# Risk acceptances with their approval and reminders live beside their code (reviewapp/acceptance).
+from .acceptance.models import AcceptanceReminder, AcceptanceState, RiskAcceptance  # noqa: E402
 from .jira.models import JiraConnection, JiraLink  # noqa: E402
 
-__all__ += ["JiraConnection", "JiraLink", "ReportJob", "SavedFilter"]
+__all__ += [
+    "AcceptanceReminder",
+    "AcceptanceState",
+    "JiraConnection",
+    "JiraLink",
+    "ReportJob",
+    "RiskAcceptance",
+    "SavedFilter",
+]

@@ -403,6 +403,18 @@ ANSWER_NOTES_MAX_LENGTH = 2084
 # Improvement plans: the furthest ahead a risk acceptance may expire, and the site address for links in
 # e-mails (reminders carry no links when it is unset, rather than pointing at a guessed host).
 RISK_ACCEPTANCE_MAX_DAYS = envint("RISK_ACCEPTANCE_MAX_DAYS", 365, minimum=1)
+# Risk acceptance needs approval (reviewapp/acceptance): how long an acceptance may last depends on the risk of
+# the practice left out (never beyond RISK_ACCEPTANCE_MAX_DAYS), a justification has a minimum length, and
+# team OWNERs may approve the levels listed here (security leads and administrators approve every level).
+RISK_ACCEPTANCE_MAX_DAYS_BY_LEVEL = {
+    "HIGH": min(envint("RISK_ACCEPTANCE_MAX_DAYS_HIGH", 90, minimum=1), RISK_ACCEPTANCE_MAX_DAYS),
+    "MEDIUM": min(envint("RISK_ACCEPTANCE_MAX_DAYS_MEDIUM", 180, minimum=1), RISK_ACCEPTANCE_MAX_DAYS),
+    "LOW": min(envint("RISK_ACCEPTANCE_MAX_DAYS_LOW", 365, minimum=1), RISK_ACCEPTANCE_MAX_DAYS),
+}
+RISK_ACCEPTANCE_MIN_JUSTIFICATION = envint("RISK_ACCEPTANCE_MIN_JUSTIFICATION", 40, minimum=1)
+RISK_ACCEPTANCE_OWNER_APPROVES = envlist("RISK_ACCEPTANCE_OWNER_APPROVES", ["MEDIUM", "LOW"])
+if not set(RISK_ACCEPTANCE_OWNER_APPROVES) <= {"HIGH", "MEDIUM", "LOW"}:
+    raise ImproperlyConfigured("RISK_ACCEPTANCE_OWNER_APPROVES lists levels: HIGH, MEDIUM, LOW")
 SITE_URL = envstr("SITE_URL").rstrip("/")
 
 # Daily plan upkeep (reviewapp/tasks.py), run by `celery beat`. Merged into any schedule another area defined

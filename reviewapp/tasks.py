@@ -5,17 +5,20 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from .acceptance.services import expire_risk_acceptances as expire_service
+from .acceptance.services import send_acceptance_reminders as acceptance_reminders_service
 from .integrity.checkpoints import audit_checkpoint_write
 from .jira.sync import links_sync, sync_due
 from .reports.jobs import RETRY, report_run
-from .services.plan import expire_risk_acceptances as expire_service
 from .services.plan import send_item_reminders as reminders_service
 
 
 @shared_task(name="reviewapp.tasks.expire_risk_acceptances")
 def expire_risk_acceptances() -> int:
-    """Reopen improvement items whose risk acceptance has expired."""
-    return expire_service(timezone.localdate())
+    """Reopen improvement items whose risk acceptance has expired, then tell the people concerned."""
+    expired = len(expire_service(timezone.localdate()))
+    acceptance_reminders_service(timezone.localdate())
+    return expired
 
 
 @shared_task(name="reviewapp.tasks.send_item_reminders")

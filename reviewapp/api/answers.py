@@ -6,8 +6,6 @@ one gets 428, a stale one 412 with the current answer, so two automations never 
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,9 +21,8 @@ from ..models import Answer, NotApplicableReason, Review
 from ..services import AnswerConflict, answer_record
 from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
+from .preconditions import etag, etag_list, if_match_missing, if_match_versions
 from .schema import RISK_CHOICES, ErrorOut
-
-_ETAG = re.compile(r'^"(\d{1,10})"$')
 
 
 class AnswerOut(serializers.Serializer):
@@ -188,7 +185,7 @@ def _detail(answer: Answer) -> dict:
 
 
 def _etag(answer: Answer) -> str:
-    return f'"{answer.version}"'
+    return etag(answer.version)
 
 
 def _with_etag(data: dict, answer: Answer, code: int = status.HTTP_200_OK) -> Response:
@@ -226,7 +223,7 @@ class AnswerDetail(ApiView):
     def get(self, request: ApiRequest, review_id, question_code: str) -> Response:
         review = get_review_for_user(request.user, review_id)
         answer = _answer_for(review, question_code)
-        if _etag(answer) in _tags(request.headers.get("If-None-Match", "")):
+        if _etag(answer) in etag_list(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": _etag(answer)})
         return _with_etag(_detail(answer), answer)
 
@@ -272,7 +269,7 @@ class AnswerDetail(ApiView):
         review = get_review_for_user(request.user, review_id, Action.EDIT)
         answer = _answer_for(review, question_code)
         if_match = request.headers.get("If-Match", "").strip()
-        if not if_match or if_match == "*":
+        if if_match_missing(if_match):
             return Response(
                 {"detail": f"Send If-Match with the answer's ETag (now {_etag(answer)}), as read from GET."},
                 status=status.HTTP_428_PRECONDITION_REQUIRED,
@@ -289,7 +286,7 @@ class AnswerDetail(ApiView):
             "notes": answer.notes,
         }
         values = (values | serializer.validated_data) if partial else serializer.validated_data
-        versions = _versions(if_match)
+        versions = if_match_versions(if_match)
         if not versions:
             return _conflict(answer)
         base = answer.version if answer.version in versions else versions[0]
@@ -301,15 +298,6 @@ class AnswerDetail(ApiView):
             return _conflict(_answer_for(review, question_code))
         saved = Answer.objects.select_related("question", "updated_by").get(pk=saved.pk)
         return _with_etag(_detail(saved), saved)
-
-
-def _tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
-
-
-def _versions(if_match: str) -> list[int]:
-    """The versions If-Match names; only strong ETags count (a weak one never matches, as RFC 9110 says)."""
-    return [int(match.group(1)) for tag in _tags(if_match) if (match := _ETAG.match(tag))]
 
 
 def _conflict(answer: Answer) -> Response:

@@ -6,11 +6,19 @@ plan service as the web pages (services.plan.item_update), so the same status ru
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.db.models.functions import Lower
+from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
@@ -19,11 +27,15 @@ from questionnaire.models import Level
 from ..access import Action, get_item_for_user, get_workload_for_user, workloads_visible_to
 from ..models import ImprovementItem, ItemStatus, User
 from ..selectors import PlanRow, overdue_items, plan_rows
-from ..services.plan import item_update
+from ..services.plan import ItemConflict, item_update
 from . import examples as ex
 from .base import ApiRequest, ApiView, ordering_field
 from .pagination import Key, KeysetPagination
-from .schema import RISK_CHOICES
+from .preconditions import etag, if_match_missing, if_match_versions
+from .schema import RISK_CHOICES, ErrorOut
+
+# A bulk request changes at most this many items: enough for a plan, small enough for one transaction.
+BULK_MAX_ITEMS = 200
 
 
 class ItemOut(serializers.Serializer):
@@ -48,7 +60,13 @@ class ItemOut(serializers.Serializer):
     acceptance_justification = serializers.CharField(source="item.acceptance_justification")
     acceptance_expires_on = serializers.DateField(source="item.acceptance_expires_on", allow_null=True)
     accepted_by = serializers.CharField(source="item.accepted_by.username", allow_null=True, default=None)
+    version = serializers.IntegerField(source="item.version", help_text="Grows on every change; the ETag.")
     updated_at = serializers.DateTimeField(source="item.updated_at")
+
+
+class ItemConflictOut(serializers.Serializer):
+    detail = serializers.CharField()
+    current = ItemOut(help_text="The item as stored now; its version is the ETag to retry with.")
 
 
 class ItemUpdateIn(serializers.Serializer):
@@ -113,7 +131,24 @@ ITEM_EXAMPLE = {
     "acceptance_justification": "",
     "acceptance_expires_on": None,
     "accepted_by": None,
+    "version": 3,
     "updated_at": ex.WHEN,
+}
+
+ITEM_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the item you changed, e.g. "3". A stale one gets 412 with the current item.',
+)
+ITEM_CHANGE_RESPONSES = {
+    200: ItemOut,
+    412: OpenApiResponse(
+        ItemConflictOut,
+        description="The item changed since that ETag: nothing was saved; the body holds the current one.",
+    ),
+    428: OpenApiResponse(ErrorOut, description="If-Match is missing."),
 }
 
 
@@ -215,6 +250,21 @@ def _row(item_id) -> PlanRow:
     return rows[0]
 
 
+def _with_etag(row: PlanRow, code: int = status.HTTP_200_OK, **body: Any) -> Response:
+    data = {**body, "current": ItemOut(row).data} if body else ItemOut(row).data
+    return Response(data, status=code, headers={"ETag": etag(row.item.version)})
+
+
+def _conflict(item_id) -> Response:
+    row = _row(item_id)
+    return _with_etag(
+        row,
+        status.HTTP_412_PRECONDITION_FAILED,
+        detail=f"{row.item.bp_code} is at version {row.item.version}, not the one in If-Match: nothing was "
+        "saved; merge with the current item and retry with its ETag.",
+    )
+
+
 class ItemDetail(ApiView):
     @extend_schema(
         operation_id="improvement_items_retrieve",
@@ -225,28 +275,22 @@ class ItemDetail(ApiView):
     )
     def get(self, request: ApiRequest, item_id) -> Response:
         get_item_for_user(request.user, item_id, Action.VIEW)
-        return Response(ItemOut(_row(item_id)).data)
+        return _with_etag(_row(item_id))
 
     @extend_schema(
         operation_id="improvement_items_update",
-        summary="Track an improvement item: status, owner, due date, ticket, notes, accepted risk",
-        description="Fields left out keep their value. RISK_ACCEPTED needs a justification and an expiry "
-        "date; leaving it clears both.",
+        summary="Track an improvement item: status, owner, due date, ticket, notes",
+        description="Fields left out keep their value. Send `If-Match` with the ETag from GET: a missing one "
+        "gets 428, a stale one 412 with the current item, so two automations never overwrite each other. "
+        "RISK_ACCEPTED is reached only by an approved risk acceptance (requested and decided in the web "
+        "app), never set here; leaving it revokes the acceptance.",
+        parameters=[ITEM_IF_MATCH],
         request=ItemUpdateIn,
-        responses=ItemOut,
+        responses=ITEM_CHANGE_RESPONSES,
         examples=[
             OpenApiExample(
                 "Start work",
                 value={"status": "IN_PROGRESS", "owner": ex.USERNAME, "due_date": "2025-04-30"},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Accept the risk",
-                value={
-                    "status": "RISK_ACCEPTED",
-                    "acceptance_justification": "Compensating control: nightly access review.",
-                    "acceptance_expires_on": "2025-09-30",
-                },
                 request_only=True,
             ),
             OpenApiExample("Tracked", value=ITEM_EXAMPLE, response_only=True),
@@ -255,6 +299,17 @@ class ItemDetail(ApiView):
     )
     def patch(self, request: ApiRequest, item_id) -> Response:
         item = get_item_for_user(request.user, item_id, Action.PLAN)
+        if_match = request.headers.get("If-Match", "")
+        if if_match_missing(if_match):
+            return Response(
+                {
+                    "detail": f"Send If-Match with the item's ETag (now {etag(item.version)}), as read from GET."
+                },
+                status=status.HTTP_428_PRECONDITION_REQUIRED,
+            )
+        versions = if_match_versions(if_match)
+        if item.version not in versions:
+            return _conflict(item_id)
         serializer = ItemUpdateIn(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -265,15 +320,128 @@ class ItemDetail(ApiView):
                 owner = User.objects.filter(username=data["owner"]).first()
                 if owner is None:
                     raise serializers.ValidationError({"owner": ["No such user."]})
-        item_update(
-            item=item,
-            actor=request.user,
-            status=data.get("status", item.status),
-            owner=owner,
-            due_date=data.get("due_date", item.due_date),
-            ticket_url=data.get("ticket_url", item.ticket_url),
-            notes=data.get("notes", item.notes),
-            acceptance_justification=data.get("acceptance_justification", item.acceptance_justification),
-            acceptance_expires_on=data.get("acceptance_expires_on", item.acceptance_expires_on),
-        )
-        return Response(ItemOut(_row(item_id)).data)
+        try:
+            item_update(
+                item=item,
+                actor=request.user,
+                base_version=item.version,
+                status=data.get("status", item.status),
+                owner=owner,
+                due_date=data.get("due_date", item.due_date),
+                ticket_url=data.get("ticket_url", item.ticket_url),
+                notes=data.get("notes", item.notes),
+                acceptance_justification=data.get("acceptance_justification", item.acceptance_justification),
+                acceptance_expires_on=data.get("acceptance_expires_on", item.acceptance_expires_on),
+            )
+        except ItemConflict:
+            return _conflict(item_id)
+        return _with_etag(_row(item_id))
+
+
+class ItemChangeIn(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(
+        min_value=1, help_text="The item's version (ETag) your change is based on."
+    )
+    status = serializers.ChoiceField(choices=[ItemStatus.OPEN, ItemStatus.IN_PROGRESS], required=False)
+    owner = serializers.CharField(allow_null=True, max_length=150, required=False)
+    due_date = serializers.DateField(allow_null=True, required=False)
+    ticket_url = serializers.CharField(allow_blank=True, max_length=4096, required=False)
+    notes = serializers.CharField(allow_blank=True, max_length=8000, trim_whitespace=False, required=False)
+
+
+class BulkItemsIn(serializers.Serializer):
+    items = serializers.ListField(child=ItemChangeIn(), allow_empty=False, max_length=BULK_MAX_ITEMS)
+
+
+class BulkItemError(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position in the request's items.")
+    id = serializers.UUIDField()
+    problems = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Field -> why it was refused."
+    )
+
+
+class BulkItemsErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+    refused = BulkItemError(many=True)
+
+
+def _item_change(user: User, change: dict) -> None:
+    """Apply one change of a bulk request; raises what item_update or access raise."""
+    item = get_item_for_user(user, change["id"], Action.PLAN)
+    owner = item.owner
+    if "owner" in change:
+        owner = User.objects.filter(username=change["owner"]).first() if change["owner"] else None
+        if change["owner"] and owner is None:
+            raise DjangoValidationError({"owner": ["No such user."]})
+    item_update(
+        item=item,
+        actor=user,
+        base_version=change["version"],
+        status=change.get("status", item.status),
+        owner=owner,
+        due_date=change.get("due_date", item.due_date),
+        ticket_url=change.get("ticket_url", item.ticket_url),
+        notes=change.get("notes", item.notes),
+        acceptance_justification=item.acceptance_justification,
+        acceptance_expires_on=item.acceptance_expires_on,
+    )
+
+
+def _problems(error: Exception) -> dict[str, list[str]]:
+    if isinstance(error, ItemConflict):
+        return {"version": [f"The item changed since: it is at version {error.current.version}."]}
+    if isinstance(error, Http404):
+        return {"id": ["No such improvement item."]}
+    if isinstance(error, PermissionDenied):
+        return {"id": [str(error)]}
+    if isinstance(error, DjangoValidationError):
+        return {key: [str(m) for m in messages] for key, messages in error.message_dict.items()}
+    raise error
+
+
+class ItemBulkUpdate(ApiView):
+    @extend_schema(
+        operation_id="improvement_items_bulk_update",
+        summary="Track several improvement items at once, all or nothing",
+        description=f"Up to {BULK_MAX_ITEMS} items, each with the version its change is based on. If any change "
+        "is refused (unknown or unseen item, role, stale version, bad value), nothing is saved and the "
+        "answer lists every refused item with its reasons.",
+        request=BulkItemsIn,
+        responses={200: ItemOut(many=True), 400: BulkItemsErrorOut},
+        examples=[
+            OpenApiExample(
+                "Assign two items",
+                value={
+                    "items": [
+                        {"id": ex.ITEM_ID, "version": 3, "owner": ex.USERNAME, "due_date": "2025-04-30"},
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Saved", value=[ITEM_EXAMPLE], response_only=True),
+        ],
+        tags=["improvement items"],
+    )
+    def post(self, request: ApiRequest) -> Response:
+        serializer = BulkItemsIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = serializer.validated_data["items"]
+        errors = []
+        with transaction.atomic():
+            for index, change in enumerate(changes):
+                try:
+                    _item_change(request.user, change)
+                except (ItemConflict, Http404, PermissionDenied, DjangoValidationError) as error:
+                    errors.append({"index": index, "id": change["id"], "problems": _problems(error)})
+            if errors:
+                transaction.set_rollback(True)
+        if errors:
+            body = {
+                "detail": f"{len(errors)} of {len(changes)} changes were refused: nothing was saved.",
+                "refused": errors,
+            }
+            return Response(BulkItemsErrorOut(body).data, status=status.HTTP_400_BAD_REQUEST)
+        rows = plan_rows(ImprovementItem.objects.filter(pk__in=[change["id"] for change in changes]))
+        return Response(ItemOut(rows, many=True).data)

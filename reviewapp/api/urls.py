@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from . import (
     answers,
+    audit,
     docs,
     evidence,
     evidence_imports,
@@ -15,6 +16,7 @@ from . import (
     milestones,
     portfolio,
     reports,
+    review_import,
     reviews,
     teams,
     watool,
@@ -22,8 +24,14 @@ from . import (
 )
 
 v1 = [
+    path("audit/", audit.AuditList.as_view(), name="api_audit_list"),
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
     path("teams/<uuid:team_id>/", teams.TeamDetail.as_view(), name="api_team_detail"),
+    path(
+        "teams/<uuid:team_id>/review-import/",
+        review_import.ReviewImport.as_view(),
+        name="api_team_review_import",
+    ),
     path("workloads/", workloads.WorkloadList.as_view(), name="api_workload_list"),
     path("workloads/<uuid:workload_id>/", workloads.WorkloadDetail.as_view(), name="api_workload_detail"),
     path(
@@ -55,6 +63,7 @@ v1 = [
         name="api_wa_tool_upgrade",
     ),
     path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
+    path("improvement-items/bulk/", items.ItemBulkUpdate.as_view(), name="api_item_bulk_update"),
     path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
     path(
         "workloads/<uuid:workload_id>/improvement-items/",

@@ -6,7 +6,16 @@ from __future__ import annotations
 from .common import add_service_errors, find_user, owner_choices
 from .dashboard import RISK_FILTER_CHOICES, DashboardFilterForm, dashboard_filter_form, describe_filters
 from .milestones import MilestoneForm
-from .plan import LEVEL_CHOICES, AcceptRiskForm, BulkForm, DateInput, ItemForm, PlanFilterForm
+from .plan import (
+    LEVEL_CHOICES,
+    AcceptRiskForm,
+    BulkForm,
+    DateInput,
+    DecisionForm,
+    ItemForm,
+    PlanFilterForm,
+    RevokeForm,
+)
 from .workloads import (
     AT_LEAST_3,
     MemberAddForm,
@@ -20,6 +29,8 @@ from .workloads import (
 __all__ = [
     "AT_LEAST_3",
     "AcceptRiskForm",
+    "DecisionForm",
+    "RevokeForm",
     "BulkForm",
     "DashboardFilterForm",
     "dashboard_filter_form",

@@ -10,9 +10,10 @@ from django.conf import settings
 
 from questionnaire.rating import Level
 
+from ..acceptance.services import latest_expiry, max_days
 from ..models import ImprovementItem, ItemStatus, User
 from ..selectors.plan import PlanFilters
-from ..services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH, acceptance_latest
+from ..services.plan import TEXT_MAX_LENGTH, TICKET_URL_MAX_LENGTH
 from .common import choice_field, owner_choices
 
 LEVEL_CHOICES = [("", "Any level"), *((level.value, level.value.title()) for level in Level)]
@@ -65,13 +66,19 @@ class ItemForm(forms.Form):
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "data-maxlength": TEXT_MAX_LENGTH}),
     )
+    # The item's version when the form was shown: a save on top of someone else's newer one is a conflict.
+    version = forms.IntegerField(
+        min_value=1,
+        widget=forms.HiddenInput(),
+        error_messages={"required": "This form is out of date: reload the item and edit it again."},
+    )
 
     def __init__(self, *args: Any, item: ImprovementItem, members: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.item = item
         self.members = {str(user.pk): user for user in members}
         statuses = [ItemStatus.OPEN, ItemStatus.IN_PROGRESS]
-        # Keeping an accepted risk is possible here; starting one needs its justification (AcceptRiskForm).
+        # Keeping an accepted risk is possible here; starting one needs a request and its approval.
         if item.status in (ItemStatus.RISK_ACCEPTED, ItemStatus.DONE):
             statuses.append(ItemStatus(item.status))
         choice_field(self, "status").choices = [(status.value, status.label) for status in statuses]
@@ -89,6 +96,7 @@ class ItemForm(forms.Form):
             "due_date": item.due_date,
             "ticket_url": item.ticket_url,
             "notes": item.notes,
+            "version": item.version,
         }
 
     def clean_owner(self) -> User | None:
@@ -105,30 +113,59 @@ class ItemForm(forms.Form):
 
 
 class AcceptRiskForm(forms.Form):
-    acceptance_justification = forms.CharField(
-        label="Why is this risk accepted?",
+    """A request to accept the risk of an item; someone else approves it (DecisionForm)."""
+
+    justification = forms.CharField(
+        label="Why may this risk be accepted?",
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(
             attrs={"rows": 4, "data-maxlength": TEXT_MAX_LENGTH, "data-counter": "why-count"}
         ),
-        error_messages={"required": "Explain why this risk is accepted."},
-        help_text="Who decided, on what grounds, and what limits the risk meanwhile.",
+        error_messages={"required": "Explain why this risk may be accepted."},
+        help_text="The business reason, who agreed, and why fixing it now is not reasonable.",
     )
-    acceptance_expires_on = forms.DateField(
+    compensating_controls = forms.CharField(
+        label="Compensating controls",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What limits the risk meanwhile (monitoring, network isolation, manual reviews).",
+    )
+    expires_on = forms.DateField(
         label="Acceptance expires on",
         widget=DateInput(),
         error_messages={"required": "Choose the date the acceptance expires."},
     )
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, level: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        latest = acceptance_latest(today)
-        field = self.fields["acceptance_expires_on"]
+        latest = latest_expiry(level, today)
+        self.fields["justification"].widget.attrs["minlength"] = settings.RISK_ACCEPTANCE_MIN_JUSTIFICATION
+        field = self.fields["expires_on"]
         field.widget.attrs.update({"min": today.isoformat(), "max": latest.isoformat()})
         field.help_text = (
-            f"The item reopens on this date. At most {settings.RISK_ACCEPTANCE_MAX_DAYS} days ahead "
-            f"(no later than {latest.isoformat()})."
+            f"The item reopens on this date. A {level.lower()} risk may be accepted for at most "
+            f"{max_days(level)} days (no later than {latest.isoformat()})."
         )
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        label="Comment",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why, in a sentence: it stays in the item's history."},
+    )
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does the acceptance end now?",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the acceptance ends: it stays in the item's history."},
+    )
 
 
 class BulkForm(forms.Form):

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ..audit import audit_record
@@ -274,7 +275,7 @@ def jira_issue_link(*, item: ImprovementItem, actor: User, issue_key: str) -> Ji
             )
             if not item.ticket_url:
                 ImprovementItem.objects.filter(pk=item.pk).update(
-                    ticket_url=link.issue_url, updated_at=timezone.now()
+                    ticket_url=link.issue_url, version=F("version") + 1, updated_at=timezone.now()
                 )
             audit_record(
                 actor=actor,

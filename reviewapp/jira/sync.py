@@ -190,7 +190,8 @@ def _create_or_find(link: JiraLink, client: JiraClient) -> str:
             )
             if not item.ticket_url:
                 item.ticket_url = url
-                item.save(update_fields=["ticket_url", "updated_at"])
+                item.version += 1
+                item.save(update_fields=["ticket_url", "version", "updated_at"])
             audit_record(
                 actor=None,
                 actor_label="jira-sync",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from questionnaire.lensformat import Problem
 
+from ..acceptance.services import acceptance_request
 from ..audit import audit_record
 from ..models import Answer, ImprovementItem, ItemStatus, Milestone, Review, Team, User
 from ..services.answers import answer_record, review_start
@@ -200,10 +202,18 @@ def _track_items(doc: ReviewDoc, review: Review, team: Team, actor: User) -> tup
             if problem:
                 warnings.append(f"{entry.bp_code}: {problem} The item is left unassigned.")
                 owner = None
-        if status == ItemStatus.OPEN and not (owner or entry.due_date or entry.ticket_url or entry.notes):
+        # An acceptance needs an approver here too: it arrives as a pending request, the item as open.
+        accepting = status == ItemStatus.RISK_ACCEPTED
+        if accepting:
+            status = ItemStatus.OPEN
+        if (
+            not accepting
+            and status == ItemStatus.OPEN
+            and not (owner or entry.due_date or entry.ticket_url or entry.notes)
+        ):
             continue
         try:
-            item_update(
+            item = item_update(
                 item=item,
                 actor=actor,
                 status=status,
@@ -211,13 +221,33 @@ def _track_items(doc: ReviewDoc, review: Review, team: Team, actor: User) -> tup
                 due_date=entry.due_date,
                 ticket_url=entry.ticket_url,
                 notes=entry.notes,
-                acceptance_justification=justification,
-                acceptance_expires_on=expires_on,
             )
         except ValidationError as exc:
             raise ReviewImportError(_problems(exc, entry.path)) from exc
+        if accepting:
+            warnings.append(_acceptance_requested(item, actor, justification, expires_on))
         tracked += 1
     return tracked, warnings
+
+
+def _acceptance_requested(
+    item: ImprovementItem, actor: User, justification: str, expires_on: date | None
+) -> str:
+    """Ask again, here, for the acceptance the file records; the warning says what became of it."""
+    try:
+        acceptance_request(
+            item=item,
+            actor=actor,
+            justification=justification,
+            compensating_controls="Imported from another installation's review.",
+            expires_on=expires_on,
+        )
+    except ValidationError as exc:
+        reasons = " ".join(message for messages in exc.message_dict.values() for message in messages)
+        return (
+            f"{item.bp_code}: the accepted risk could not be requested again ({reasons}); the item is open."
+        )
+    return f"{item.bp_code}: the accepted risk is imported as a request; it applies once approved here."
 
 
 def import_review_json(data: Any, team: Team, actor: User, *, name: str | None = None) -> ImportResult:

@@ -3,6 +3,7 @@ whatever the number of rows, and tests pin the counts. Selectors never write and
 
 from __future__ import annotations
 
+from .acceptances import acceptance_history, acceptance_queue
 from .audit import filter_audit_events, workload_names
 from .dashboard import (
     DEFAULT_SORT,
@@ -58,6 +59,8 @@ from .workloads import (
 )
 
 __all__ = [
+    "acceptance_history",
+    "acceptance_queue",
     "AreaRow",
     "DashboardFilters",
     "DashboardRow",

@@ -1,5 +1,6 @@
 """Every write of the review domain: `<entity>_<verb>(*, ...)` functions that validate, save and audit."""
 
+from ..acceptance.services import expire_risk_acceptances
 from .answers import AnswerConflict, answer_record, answer_snapshot, items_sync, review_start
 from .data_transfer import data_export, data_import
 from .identity import (
@@ -12,7 +13,7 @@ from .identity import (
 )
 from .lens_upgrade import review_upgrade
 from .milestones import compare_snapshots, milestone_create, milestone_verify, review_snapshot
-from .plan import expire_risk_acceptances, item_update, items_bulk_update, send_item_reminders
+from .plan import item_update, items_bulk_update, send_item_reminders
 from .tokens import api_token_create, api_token_mark_used, api_token_revoke
 from .workloads import (
     membership_remove,

@@ -246,7 +246,8 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
                 item.is_active = True
                 if item.status == ItemStatus.DONE:
                     item.status = ItemStatus.OPEN
-                item.save(update_fields=["is_active", "status", "updated_at"])
+                item.version += 1
+                item.save(update_fields=["is_active", "status", "version", "updated_at"])
                 audit_record(
                     actor=actor,
                     action="item.reopen",
@@ -261,7 +262,8 @@ def items_sync(*, review: Review, question: Question, state: AnswerState, actor:
             adopted = code in state.selected and state.answered and not state.question_not_applicable
             if adopted:
                 item.status = ItemStatus.DONE
-            item.save(update_fields=["is_active", "status", "updated_at"])
+            item.version += 1
+            item.save(update_fields=["is_active", "status", "version", "updated_at"])
             audit_record(
                 actor=actor,
                 action="item.resolve" if adopted else "item.withdraw",

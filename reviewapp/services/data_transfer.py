@@ -27,7 +27,18 @@ from questionnaire.models import Lens, LensVersion, Question
 
 from ..audit import audit_record
 from ..identity.models import ExternalIdentity
-from ..models import Answer, AuditEvent, ImprovementItem, Membership, Milestone, Review, Team, User, Workload
+from ..models import (
+    Answer,
+    AuditEvent,
+    ImprovementItem,
+    Membership,
+    Milestone,
+    Review,
+    RiskAcceptance,
+    Team,
+    User,
+    Workload,
+)
 
 FORMAT = "wa-security-reviews-data"
 FORMAT_VERSION = 1
@@ -77,6 +88,8 @@ TABLES = (
     Table("reviews", Review),
     Table("answers", Answer),
     Table("improvement_items", ImprovementItem),
+    # Who asked, who approved and why: the history an auditor reads must travel with the items.
+    Table("risk_acceptances", RiskAcceptance),
     Table("milestones", Milestone),
     Table("audit_events", AuditEvent),
 )
@@ -90,6 +103,7 @@ NOT_EXPORTED = {
     "UserSession": "the sign-in sessions of this installation",
     "LoginAttempt": "the sign-in throttling state of this installation",
     "ReminderLog": "which reminder e-mails this installation has sent",
+    "AcceptanceReminder": "which acceptance expiry e-mails this installation has sent",
     "ReportJob": "rendered report files: derived from the data, made again on request",
     "SavedFilter": "a person's dashboard shortcuts, naming this installation's team and user ids",
     "JiraConnection": "credentials: a Jira API token, encrypted with this installation's key",

@@ -170,7 +170,8 @@ def review_upgrade(*, review: Review, actor: User) -> UpgradeReport:
     left_the_lens.update(**OFF_THE_LENS)
     for item in left_the_lens.select_for_update().filter(is_active=True):
         item.is_active = False
-        item.save(update_fields=["is_active", "updated_at"])
+        item.version += 1
+        item.save(update_fields=["is_active", "version", "updated_at"])
         audit_record(
             actor=actor,
             action="item.withdraw",

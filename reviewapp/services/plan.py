@@ -7,9 +7,9 @@ Status rules:
 - OPEN and IN_PROGRESS are set freely on an item that is on the plan.
 - DONE is never set by hand: an item is done when its best practice is selected in the review, so the plan and
   the answers cannot disagree (a hand-set DONE would be reopened by the next save of the answer anyway).
-- RISK_ACCEPTED needs a justification and an expiry date after today and at most RISK_ACCEPTANCE_MAX_DAYS
-  ahead. The item reopens ON its expiry date. Leaving RISK_ACCEPTED clears the acceptance fields (the audit
-  trail keeps them).
+- RISK_ACCEPTED is reached only through an approved risk acceptance (reviewapp/acceptance), never by an edit
+  here. The item reopens ON its expiry date. Leaving RISK_ACCEPTED revokes the acceptance and clears the
+  acceptance fields of the item (the acceptance row and the audit trail keep them).
 - Items that left the plan (best practice adopted or marked not applicable) are history and cannot be edited.
 """
 
@@ -26,22 +26,31 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from ..acceptance.services import acceptance_end, practice_of
 from ..access import user_sees_workload
 from ..audit import audit_record
-from ..models import WORK_LEFT, ImprovementItem, ItemStatus, Membership, ReminderLog, Review, User
+from ..lib.mail import send_once
+from ..models import WORK_LEFT, ImprovementItem, ItemStatus, Membership, ReminderLog, User
 from ..selectors import plan_rows
-from ..specs import version_specs
 
 logger = logging.getLogger(__name__)
 
 REMINDER_WINDOW_DAYS = 7
 TEXT_MAX_LENGTH = 2000
 TICKET_URL_MAX_LENGTH = 2048
+
+
+class ItemConflict(Exception):
+    """The item changed since the user loaded it; `current` is what is stored now (nothing was saved)."""
+
+    def __init__(self, current: ImprovementItem) -> None:
+        super().__init__(f"item {current.pk} is at version {current.version}")
+        self.current = current
 
 
 class _Keep(Enum):
@@ -108,40 +117,8 @@ def acceptance_latest(today: date | None = None) -> date:
 
 def _question_code(item: ImprovementItem) -> str:
     """The question of the item's best practice in the review's lens version, for error messages."""
-    version_id = (
-        Review.objects.filter(workload_id=item.workload_id, lens_id=item.lens_id)
-        .values_list("lens_version_id", flat=True)
-        .first()
-    )
-    if version_id is None:
-        return "its question"
-    specs = version_specs(version_id)
-    entry = specs.bp_index.get(item.bp_code)
-    return specs.by_question_id[entry[0]].code if entry else "its question"
-
-
-def _acceptance_errors(justification: str, expires_on: date | None, today: date) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    if not justification:
-        errors["acceptance_justification"] = ["Explain why this risk is accepted."]
-    elif len(justification) > TEXT_MAX_LENGTH:
-        errors["acceptance_justification"] = [
-            f"The justification is limited to {TEXT_MAX_LENGTH:,} characters "
-            f"(you have {len(justification):,})."
-        ]
-    latest = acceptance_latest(today)
-    if expires_on is None:
-        errors["acceptance_expires_on"] = ["Choose the date the acceptance expires."]
-    elif expires_on <= today:
-        errors["acceptance_expires_on"] = [
-            "The expiry date must be after today: the item reopens on that date."
-        ]
-    elif expires_on > latest:
-        errors["acceptance_expires_on"] = [
-            f"An acceptance may last at most {settings.RISK_ACCEPTANCE_MAX_DAYS} days: "
-            f"choose {latest.isoformat()} or earlier."
-        ]
-    return errors
+    practice = practice_of(item)
+    return practice[0].by_question_id[practice[1][0]].code if practice else "its question"
 
 
 @transaction.atomic
@@ -156,14 +133,20 @@ def item_update(
     notes: str = "",
     acceptance_justification: str = "",
     acceptance_expires_on: date | None = None,
+    base_version: int | None = None,
 ) -> ImprovementItem:
-    """Change how an item on the plan is tracked; see the module docstring for the status rules."""
+    """Change how an item on the plan is tracked; see the module docstring for the status rules.
+
+    `base_version` is the version the person's edit started from: when the item has moved on since, nothing
+    is saved and ItemConflict carries the stored item. None (jobs, the risk-acceptance page) skips the check.
+    """
     locked = (
         ImprovementItem.objects.select_for_update(of=("self",))
         .select_related("workload", "owner", "accepted_by")
         .get(pk=item.pk)
     )
-    today = timezone.localdate()
+    if base_version is not None and locked.version != base_version:
+        raise ItemConflict(locked)
     ticket_url = ticket_url.strip()
     notes = notes.replace("\r\n", "\n")
     justification = acceptance_justification.replace("\r\n", "\n").strip()
@@ -197,13 +180,15 @@ def item_update(
     if len(notes) > TEXT_MAX_LENGTH:
         errors["notes"] = [f"Notes are limited to {TEXT_MAX_LENGTH:,} characters (you have {len(notes):,})."]
     accepting = status == ItemStatus.RISK_ACCEPTED
-    acceptance_changed = accepting and (
+    if accepting and (
         locked.status != ItemStatus.RISK_ACCEPTED
         or justification != locked.acceptance_justification
         or acceptance_expires_on != locked.acceptance_expires_on
-    )
-    if acceptance_changed:
-        errors.update(_acceptance_errors(justification, acceptance_expires_on, today))
+    ):
+        # Accepting a risk needs someone else's approval (reviewapp/acceptance), never a plain edit.
+        errors["status"] = [
+            f"Request the acceptance of {locked.bp_code}: the risk is accepted once someone else approves it."
+        ]
     if errors:
         raise ValidationError(errors)
 
@@ -213,22 +198,17 @@ def item_update(
     locked.due_date = due_date
     locked.ticket_url = ticket_url
     locked.notes = notes
-    if accepting:
-        if acceptance_changed:
-            locked.acceptance_justification = justification
-            locked.acceptance_expires_on = acceptance_expires_on
-            locked.accepted_by = actor
-    else:
+    if not accepting:
+        if before["status"] == ItemStatus.RISK_ACCEPTED:
+            acceptance_end(locked, actor, f"Status changed to {ItemStatus(status).label} on the plan.")
         locked.acceptance_justification = ""
         locked.acceptance_expires_on = None
         locked.accepted_by = None
     changed_before, changed_after = _changes(before, item_state(locked))
     if changed_after:
+        locked.version += 1
         locked.save()
-        entering = accepting and before["status"] != ItemStatus.RISK_ACCEPTED
-        _audit(
-            locked, actor, "item.accept_risk" if entering else "item.update", changed_before, changed_after
-        )
+        _audit(locked, actor, "item.update", changed_before, changed_after)
     return locked
 
 
@@ -277,42 +257,11 @@ def items_bulk_update(
             item.due_date = due_date
         changed_before, changed_after = _changes(before, item_state(item))
         if changed_after:
-            item.save(update_fields=["owner", "due_date", "updated_at"])
+            item.version += 1
+            item.save(update_fields=["owner", "due_date", "version", "updated_at"])
             _audit(item, actor, "item.bulk_update", changed_before, changed_after)
             changed += 1
     return changed
-
-
-@transaction.atomic
-def expire_risk_acceptances(today: date | None = None) -> int:
-    """Reopen every item whose risk acceptance expires on or before `today`; returns how many reopened."""
-    today = today or timezone.localdate()
-    expired = (
-        ImprovementItem.objects.select_for_update(of=("self",))
-        .select_related("workload", "owner", "accepted_by")
-        .filter(status=ItemStatus.RISK_ACCEPTED, acceptance_expires_on__lte=today)
-        .order_by("pk")
-    )
-    count = 0
-    for item in expired:
-        before = item_state(item)
-        item.status = ItemStatus.OPEN
-        item.acceptance_justification = ""
-        item.acceptance_expires_on = None
-        item.accepted_by = None
-        item.save(
-            update_fields=[
-                "status",
-                "acceptance_justification",
-                "acceptance_expires_on",
-                "accepted_by",
-                "updated_at",
-            ]
-        )
-        changed_before, changed_after = _changes(before, item_state(item))
-        _audit(item, None, "item.acceptance_expired", changed_before, changed_after, actor_label="system")
-        count += 1
-    return count
 
 
 @dataclass(frozen=True)
@@ -385,27 +334,24 @@ def send_item_reminders(today: date | None = None) -> int:
             "plan/email/reminder.txt",
             {"owner": owner, "overdue": overdue, "due_soon": due_soon, "today": today, "link": link},
         )
-        try:
-            with transaction.atomic():
-                ReminderLog.objects.create(owner=owner, date=today, item_count=len(lines))
-                EmailMessage(subject=subject, body=body, to=[owner.email]).send()
-                audit_record(
-                    actor=None,
-                    actor_label="system",
-                    action="plan.reminder_sent",
-                    object_type="User",
-                    object_id=str(owner.pk),
-                    object_repr=owner.get_username(),
-                    after={
-                        "date": today.isoformat(),
-                        "items": [f"{line.workload} {line.bp_code}" for line in lines],
-                    },
-                )
-        except IntegrityError:
-            continue  # another run reminded this owner today
-        except Exception:
-            # One unreachable mailbox must not stop everyone else's reminders; the next run retries this one.
-            logger.exception("reminder to %s failed", owner.get_username())
+
+        def record(owner: User = owner, lines: list[ReminderLine] = lines) -> None:
+            ReminderLog.objects.create(owner=owner, date=today, item_count=len(lines))
+            audit_record(
+                actor=None,
+                actor_label="system",
+                action="plan.reminder_sent",
+                object_type="User",
+                object_id=str(owner.pk),
+                object_repr=owner.get_username(),
+                after={
+                    "date": today.isoformat(),
+                    "items": [f"{line.workload} {line.bp_code}" for line in lines],
+                },
+            )
+
+        message = EmailMessage(subject=subject, body=body, to=[owner.email])
+        if not send_once(record=record, message=message, what=f"reminder to {owner.get_username()}"):
             continue
         sent += 1
     return sent
@@ -413,9 +359,9 @@ def send_item_reminders(today: date | None = None) -> int:
 
 __all__ = [
     "KEEP",
+    "ItemConflict",
     "REMINDER_WINDOW_DAYS",
     "acceptance_latest",
-    "expire_risk_acceptances",
     "item_state",
     "item_update",
     "items_bulk_update",

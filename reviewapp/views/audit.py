@@ -6,13 +6,10 @@ anyone else is refused. Exports are themselves audited: who took a copy of the t
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterator
 
 from django import forms
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -21,29 +18,13 @@ from django.views.decorators.http import require_GET
 
 from ..access import AuditScope, audit_events_visible_to, audit_workloads, get_audit_scope_for_user
 from ..audit import audit_record
-from ..lib.csvcells import safe_cell
+from ..lib.audit_export import audit_csv_lines, audit_json_chunks
 from ..lib.display import with_display
 from ..models import AuditEvent, User
 from ..selectors import filter_audit_events, workload_names
 from . import AuthenticatedRequest
 
 PAGE_SIZE = 50
-EXPORT_COLUMNS = (
-    "id",
-    "at",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "object",
-    "workload_id",
-    "before",
-    "after",
-    "ip",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
 
 
 class AuditFilterForm(forms.Form):
@@ -104,53 +85,6 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "accounts/audit_list.html", context, status=400 if form.errors else 200)
 
 
-def _row(event: AuditEvent) -> dict:
-    return {
-        "id": event.id,
-        "at": event.at.isoformat(),
-        "actor": event.actor_label,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object": event.object_repr,
-        "workload_id": str(event.workload_id) if event.workload_id else None,
-        "before": event.before,
-        "after": event.after,
-        "ip": event.ip,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
-
-
-class _Echo:
-    """A file-like object whose write() returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(events) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    for event in events.iterator(chunk_size=2000):
-        row = _row(event)
-        for key in ("before", "after"):
-            row[key] = (
-                json.dumps(row[key], sort_keys=True, cls=DjangoJSONEncoder) if row[key] is not None else ""
-            )
-        yield writer.writerow([safe_cell(row[column]) for column in EXPORT_COLUMNS])
-
-
-def _json_chunks(events) -> Iterator[str]:
-    yield "[\n"
-    first = True
-    for event in events.iterator(chunk_size=2000):
-        yield ("" if first else ",\n") + json.dumps(_row(event), sort_keys=True, cls=DjangoJSONEncoder)
-        first = False
-    yield "\n]\n"
-
-
 @require_GET
 def audit_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     form, events, scope = _filtered(request)
@@ -170,8 +104,8 @@ def audit_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpR
     audit_record(actor=request.user, action="audit.export", after={"format": kind, "scope": scope, **filters})
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if kind == "csv":
-        response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(audit_csv_lines(events), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(_json_chunks(events), content_type="application/json")
+        response = StreamingHttpResponse(audit_json_chunks(events), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{kind}"'
     return response

@@ -63,7 +63,8 @@ class Route:
     # With only_its_owner: organisation administrators may use it too (a person's consolidated report).
     admins_too: bool = False
     # A "user" route open only to people with an organisation-wide right (see personas.py): "audit" to read
-    # the audit trail, "create_workload" to create workloads in some team. Others get 403.
+    # the audit trail, "audit_all" for the whole of it, "create_workload" to create workloads in some team.
+    # Others get 403.
     right: str | None = None
     # An owner's successful write answers with one of these.
     write_ok: tuple[int, ...] = (200, 201, 204, 302, 303)

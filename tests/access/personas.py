@@ -22,7 +22,8 @@ class Persona:
     org_admin: bool = False
     # The user the world's personal objects (API tokens) belong to.
     owns_world: bool = False
-    # Rights not tied to the world's workload: "audit" (read some of the audit trail), "create_workload".
+    # Rights not tied to the world's workload: "audit" (read some of the audit trail), "audit_all" (the whole
+    # trail, through the API), "create_workload".
     rights: frozenset[str] = frozenset()
 
     def expects(self, route, method: str) -> tuple[int, ...]:
@@ -45,8 +46,8 @@ OWNS_A_TEAM = frozenset({"audit", "create_workload"})
 PERSONAS = (
     Persona("owner", EVERYTHING, owns_world=True, rights=OWNS_A_TEAM),
     Persona("viewer", frozenset({"view"})),
-    Persona("lead", frozenset({"view", "plan"}), rights=frozenset({"audit"})),
-    Persona("admin", EVERYTHING, org_admin=True, rights=OWNS_A_TEAM),
+    Persona("lead", frozenset({"view", "plan"}), rights=frozenset({"audit", "audit_all"})),
+    Persona("admin", EVERYTHING, org_admin=True, rights=OWNS_A_TEAM | {"audit_all"}),
     # Owns a team of their own ("Elsewhere"), so reads its audit entries and creates workloads there.
     Persona("outsider", frozenset(), rights=OWNS_A_TEAM),
 )

@@ -1,8 +1,9 @@
 """Access table for the REST API (reviewapp/api/): anonymous callers get 401, outsiders 404, viewers 403 on
 writes.
 
-The API writes send JSON. Answer changes need If-Match, which this table cannot send: the owner's change gets
-428 here once access has been granted, and tests/api/test_answers.py covers the change itself.
+The API writes send JSON. Answer and improvement-item changes need If-Match, which this table cannot send: the
+owner's change gets 428 here once access has been granted, and tests/api/test_answers.py and test_items.py cover
+the change itself.
 """
 
 from __future__ import annotations
@@ -122,6 +123,14 @@ def _lens_document(world: World) -> dict:
     return {"document": document, "confirm": parse_custom_lens(json.dumps(document)).content_sha256()}
 
 
+def _review_document(world: World) -> dict:
+    from reviewapp.reports.review_json import review_json_bytes
+
+    document = json.loads(review_json_bytes(world.review))
+    document["workload"]["name"] = f"Imported {world.review.pk}"[:100]
+    return document
+
+
 def api(scope: str, **options) -> Route:
     if options.get("write"):
         options.setdefault("content_type", JSON)
@@ -131,6 +140,14 @@ def api(scope: str, **options) -> Route:
 ROUTES = {
     "api_team_list": api("user"),
     "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}),
+    "api_team_review_import": api(
+        "object",
+        kwargs=lambda world: {"team_id": world.team.pk},
+        read=False,
+        write="post",
+        data=_review_document,
+        write_ok=(201,),
+    ),
     "api_workload_list": api("user", write="post", data=_new_workload),
     "api_workload_detail": api(
         "object", kwargs=_workload, write="patch", data=lambda world: {"notes": "API"}
@@ -193,7 +210,19 @@ ROUTES = {
         data=lambda world: {"milestone_name": "Before upgrade"},
         write_ok=(400,),
     ),
+    "api_audit_list": api("user", right="audit_all"),
     "api_item_list": api("user"),
+    # Each item of a bulk change is decided on its own: the owner's succeeds; anyone else's is refused item by
+    # item, a 400 that lists why (tests/api/test_items.py checks each persona's reasons).
+    "api_item_bulk_update": api(
+        "user",
+        read=False,
+        write="post",
+        data=lambda world: {
+            "items": [{"id": str(world.api_item.pk), "version": world.api_item.version, "notes": "bulk"}]
+        },
+        write_ok=(200, 400),
+    ),
     "api_workload_item_list": api("object", kwargs=_workload),
     "api_item_detail": api(
         "object",
@@ -201,6 +230,7 @@ ROUTES = {
         kwargs=lambda world: {"item_id": world.api_item.pk},
         write="patch",
         data=lambda world: {"status": "IN_PROGRESS"},
+        write_ok=(428,),
     ),
     "api_milestone_list": api(
         "object", kwargs=_workload, write="post", data=lambda world: {"name": "From CI"}

@@ -1,4 +1,5 @@
-"""A security lead's journey: filter the dashboard, open a plan, assign an owner inline, accept a risk."""
+"""A security lead's journey: filter the dashboard, open a plan, assign an owner inline, request a risk
+acceptance; the team owner approves it from the dashboard queue."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def review(transactional_db, owner, workload):
     return review_start(workload=workload, actor=owner)
 
 
-def test_a_lead_assigns_an_owner_and_accepts_a_risk(page, chromium_path, lead, owner, contributor, review):
+def test_a_lead_assigns_an_owner_and_an_acceptance_is_requested_and_approved(
+    page, browser, live_server, chromium_path, lead, owner, contributor, review
+):
     question = review.lens_version.questions.get(code="SEC1")
     answer = Answer.objects.get(review=review, question=question)
     answer_record(
@@ -73,20 +76,38 @@ def test_a_lead_assigns_an_owner_and_accepts_a_risk(page, chromium_path, lead, o
     target.refresh_from_db()
     assert target.owner == contributor
 
-    # Accept the risk of another item, with an expiry date.
+    # Ask to accept the risk of another item: nothing changes until someone else approves.
     accepted = ImprovementItem.objects.get(workload=review.workload, bp_code="SEC01-BP08")
-    page.locator(f"#item-{accepted.pk}").locator("text=Accept risk").click()
-    expect(page.locator("h1")).to_contain_text("Accept the risk of SEC01-BP08")
+    page.locator(f"#item-{accepted.pk}").locator("text=Request acceptance").click()
+    expect(page.locator("h1")).to_contain_text("Request acceptance of the risk of SEC01-BP08")
     expires = timezone.localdate() + timedelta(days=120)
-    page.fill("#id_acceptance_justification", "Low-risk practice; revisit after the account migration.")
-    page.fill("#id_acceptance_expires_on", expires.isoformat())
+    page.fill("#id_justification", "Low-risk practice; revisit after the account migration in spring.")
+    page.fill("#id_compensating_controls", "Quarterly manual review of new AWS features.")
+    page.fill("#id_expires_on", expires.isoformat())
     page.click("form button.primary")
-    expect(page.locator(".messages")).to_contain_text("accepted until")
-    accepted_row = page.locator(f"#item-{accepted.pk}")
-    expect(accepted_row).to_contain_text("Risk accepted")
+    expect(page.locator(".messages")).to_contain_text("applies once approved")
+    expect(page.locator("#acceptance-history")).to_contain_text("Requested")
+    accepted.refresh_from_db()
+    assert accepted.status == "OPEN"
+
+    # The team owner finds the request in the dashboard queue and approves it with a comment.
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1300, "height": 1000})
+    approver = context.new_page()
+    sign_in(approver, owner.username, PASSWORD)
+    approver.goto("/dashboard/")
+    queue = approver.locator("#acceptance-queue")
+    expect(queue).to_contain_text("Risk acceptances awaiting your decision (1)")
+    queue.locator("text=Decide").click()
+    expect(approver.locator("h1")).to_contain_text("accept the risk of SEC01-BP08")
+    expect(approver.locator("main")).to_contain_text("Quarterly manual review of new AWS features.")
+    approver.fill("#id_comment", "Agreed until the migration; the quarterly review stays.")
+    approver.click("button[value=approve]")
+    expect(approver.locator(".messages")).to_contain_text("approved")
+    expect(approver.locator(f"#item-{accepted.pk}")).to_contain_text("Risk accepted")
+    context.close()
     accepted.refresh_from_db()
     assert (accepted.status, accepted.acceptance_expires_on, accepted.accepted_by) == (
         "RISK_ACCEPTED",
         expires,
-        lead,
+        owner,
     )

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from reviewapp.models import Answer, ImprovementItem
 from reviewapp.services import answer_record, item_update
+from tests.acceptances import approved
 
 QUESTIONS = [f"SEC{number}" for number in range(1, 12)]
 
@@ -55,14 +56,11 @@ def fill_review(review, user) -> None:
         ticket_url="https://tickets.example.test/SEC-1",
         notes="Rolling out IAM Identity Center.",
     )
-    item_update(
-        item=items.get(bp_code="SEC06-BP05"),
-        actor=user,
-        status="RISK_ACCEPTED",
-        owner=None,
-        due_date=None,
-        acceptance_justification="Compensating control: the platform team patches weekly.",
-        acceptance_expires_on=today + timedelta(days=90),
+    approved(
+        items.get(bp_code="SEC06-BP05"),
+        user,
+        days=90,
+        why="Compensating control: the platform team patches weekly.",
     )
 
 

@@ -14,6 +14,7 @@ from reviewapp.models import Answer, ImprovementItem
 from reviewapp.services import answer_record, item_update
 from reviewapp.tasks import expire_risk_acceptances as expire_task
 from reviewapp.tasks import send_item_reminders as reminders_task
+from tests.acceptances import approved
 
 pytestmark = pytest.mark.django_db
 
@@ -35,20 +36,11 @@ def update(item, actor, **changes):
     return item_update(item=item, actor=actor, **(fields | changes))
 
 
-def accept(item, actor, days):
-    return update(
-        item,
-        actor,
-        status="RISK_ACCEPTED",
-        acceptance_justification="Compensating control.",
-        acceptance_expires_on=TODAY + timedelta(days=days),
-    )
-
-
 def test_the_expiry_command_and_task_reopen_expired_acceptances(target, owner):
-    accepted = accept(target, owner, days=1)
+    accepted = approved(target, owner, days=1)
     out = StringIO()
-    call_command("expire_acceptances", "--date", (TODAY + timedelta(days=1)).isoformat(), stdout=out)
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    call_command("expire_acceptances", "--date", tomorrow, "--apply", stdout=out)
     assert "1 expired risk acceptance reopened" in out.getvalue()
     accepted.refresh_from_db()
     assert accepted.status == "OPEN"

@@ -17,6 +17,7 @@ from reviewapp.services import (
     send_item_reminders,
 )
 from reviewapp.services.plan import KEEP
+from tests.acceptances import approved
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -54,14 +55,8 @@ def update(target, actor, **changes):
     return item_update(item=target, actor=actor, **(fields | changes))
 
 
-def accept(target, actor, days=30, why="Network isolation covers it until the rebuild."):
-    return update(
-        target,
-        actor,
-        status="RISK_ACCEPTED",
-        acceptance_justification=why,
-        acceptance_expires_on=TODAY + timedelta(days=days),
-    )
+def accept(target, actor, days=30):
+    return approved(target, actor, days=days)
 
 
 # --- The item follows the answers ---------------------------------------------------------------------------
@@ -124,30 +119,21 @@ def test_saving_without_changes_writes_no_audit_entry(sec1, owner):
 # --- Accepting a risk ---------------------------------------------------------------------------------------
 
 
-def test_accepting_a_risk_needs_a_justification_and_an_expiry(sec1, owner):
+def test_an_edit_cannot_accept_a_risk_without_approval(sec1, owner):
     with pytest.raises(ValidationError) as error:
-        update(item(sec1, "SEC01-BP02"), owner, status="RISK_ACCEPTED")
-    assert set(error.value.message_dict) == {"acceptance_justification", "acceptance_expires_on"}
+        update(
+            item(sec1, "SEC01-BP02"),
+            owner,
+            status="RISK_ACCEPTED",
+            acceptance_justification="Because I say so, and nobody needs to approve it.",
+            acceptance_expires_on=TODAY + timedelta(days=30),
+        )
+    assert "once someone else approves it" in error.value.message_dict["status"][0]
+    assert item(sec1, "SEC01-BP02").status == "OPEN"
 
 
-def test_an_acceptance_must_expire_after_today(sec1, owner):
-    with pytest.raises(ValidationError) as error:
-        accept(item(sec1, "SEC01-BP02"), owner, days=0)
-    assert "after today" in error.value.message_dict["acceptance_expires_on"][0]
-
-
-def test_an_acceptance_may_last_at_most_the_configured_days(sec1, owner, settings):
-    assert accept(item(sec1, "SEC01-BP02"), owner, days=365).status == "RISK_ACCEPTED"
-    with pytest.raises(ValidationError) as error:
-        accept(item(sec1, "SEC01-BP03"), owner, days=366)
-    assert "at most 365 days" in error.value.message_dict["acceptance_expires_on"][0]
-    settings.RISK_ACCEPTANCE_MAX_DAYS = 30
-    with pytest.raises(ValidationError):
-        accept(item(sec1, "SEC01-BP03"), owner, days=31)
-
-
-def test_accepting_records_who_and_leaving_clears_the_acceptance(sec1, owner, lead):
-    accepted = accept(item(sec1, "SEC01-BP02"), lead)
+def test_leaving_an_accepted_risk_revokes_the_acceptance_and_clears_the_item(sec1, owner, lead):
+    accepted = accept(item(sec1, "SEC01-BP02"), owner)
     assert accepted.accepted_by == lead
     assert AuditEvent.objects.filter(action="item.accept_risk", object_id=str(accepted.pk)).exists()
     reopened = update(accepted, owner, status="IN_PROGRESS")
@@ -156,14 +142,15 @@ def test_accepting_records_who_and_leaving_clears_the_acceptance(sec1, owner, le
         None,
         None,
     )
+    acceptance = reopened.acceptances.get()
+    assert (acceptance.state, acceptance.ended_by) == ("REVOKED", owner)
+    assert "In progress" in acceptance.end_reason
 
 
-def test_keeping_an_acceptance_while_editing_other_fields_does_not_revalidate_it(sec1, owner, settings):
-    accepted = accept(item(sec1, "SEC01-BP02"), owner, days=200)
-    settings.RISK_ACCEPTANCE_MAX_DAYS = 90
-    assert update(accepted, owner, notes="still accepted").acceptance_expires_on == TODAY + timedelta(
-        days=200
-    )
+def test_keeping_an_acceptance_while_editing_other_fields_keeps_it(sec1, owner):
+    accepted = accept(item(sec1, "SEC01-BP02"), owner, days=20)
+    kept = update(accepted, owner, notes="still accepted")
+    assert (kept.status, kept.acceptance_expires_on) == ("RISK_ACCEPTED", TODAY + timedelta(days=20))
 
 
 # --- Expiry -------------------------------------------------------------------------------------------------
@@ -172,8 +159,8 @@ def test_keeping_an_acceptance_while_editing_other_fields_does_not_revalidate_it
 def test_an_expired_acceptance_reopens_on_its_expiry_date_and_is_audited(sec1, owner):
     soon = accept(item(sec1, "SEC01-BP02"), owner, days=3)
     later = accept(item(sec1, "SEC01-BP03"), owner, days=4)
-    assert expire_risk_acceptances(TODAY + timedelta(days=2)) == 0
-    assert expire_risk_acceptances(TODAY + timedelta(days=3)) == 1
+    assert expire_risk_acceptances(TODAY + timedelta(days=2)) == []
+    assert [line.bp_code for line in expire_risk_acceptances(TODAY + timedelta(days=3))] == ["SEC01-BP02"]
     soon.refresh_from_db()
     later.refresh_from_db()
     assert (soon.status, soon.acceptance_expires_on, soon.acceptance_justification) == ("OPEN", None, "")
@@ -181,6 +168,8 @@ def test_an_expired_acceptance_reopens_on_its_expiry_date_and_is_audited(sec1, o
     event = AuditEvent.objects.get(action="item.acceptance_expired")
     assert event.actor is None and event.actor_label == "system"
     assert event.before["status"] == "RISK_ACCEPTED" and event.after["status"] == "OPEN"
+    # The item forgets the acceptance; its history does not.
+    assert soon.acceptances.get().state == "EXPIRED"
 
 
 # --- Bulk changes -------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reviewapp.models import Answer, AuditEvent, ImprovementItem, Review, Workload
+from reviewapp.models import Answer, AuditEvent, ImprovementItem, Review, RiskAcceptance, Workload
 from reviewapp.reports.review_json import (
     FORMAT,
     ReviewImportError,
@@ -86,8 +86,22 @@ def test_export_then_import_gives_identical_answers_risks_and_plan(document, fil
     assert result.workload.team == other_team and result.workload.name == "Checkout API"
     assert result.workload.pk != filled.workload_id
     assert answers_of(result.review) == answers_of(filled)
-    assert items_of(result.review) == items_of(filled)
-    assert result.answers == 10 and result.items == 2 and result.warnings == []
+    # An accepted risk needs an approver here too: it arrives as a pending request, the item open.
+    accepted = ("SEC06-BP05", "RISK_ACCEPTED")
+    expected = [
+        row[:1] + ("OPEN",) + row[2:7] + ("", None) if row[:2] == accepted else row
+        for row in items_of(filled)
+    ]
+    assert items_of(result.review) == expected
+    request = RiskAcceptance.objects.get(item__workload=result.workload)
+    assert (request.state, request.justification) == (
+        "PENDING",
+        "Compensating control: the platform team patches weekly.",
+    )
+    assert result.answers == 10 and result.items == 2
+    assert result.warnings == [
+        "SEC06-BP05: the accepted risk is imported as a request; it applies once approved here."
+    ]
     event = AuditEvent.objects.filter(action="review.import").get()
     assert event.workload_id == result.workload.pk and event.after["source_review"] == str(filled.pk)
 

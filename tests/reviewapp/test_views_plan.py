@@ -58,8 +58,18 @@ def bulk_url(workload) -> str:
     return reverse("plan_bulk", kwargs={"workload_id": workload.pk})
 
 
-def edit_data(**overrides) -> dict:
-    return {"status": "OPEN", "owner": "", "due_date": "", "ticket_url": "", "notes": ""} | overrides
+def edit_data(target, **overrides) -> dict:
+    """The edit form as freshly loaded for `target`: its version is the one stored now."""
+    version = ImprovementItem.objects.values_list("version", flat=True).get(pk=target.pk)
+    fields = {
+        "status": "OPEN",
+        "owner": "",
+        "due_date": "",
+        "ticket_url": "",
+        "notes": "",
+        "version": version,
+    }
+    return fields | overrides
 
 
 # --- Reading the plan ---------------------------------------------------------------------------------------
@@ -125,7 +135,9 @@ def test_htmx_edit_swaps_the_row_for_a_form_and_back(client, owner, contributor,
     assert b"<html" not in form.content and b'hx-post="' in form.content
     due = (TODAY + timedelta(days=14)).isoformat()
     response = client.post(
-        edit_url(target), edit_data(status="IN_PROGRESS", owner=str(contributor.pk), due_date=due), **HTMX
+        edit_url(target),
+        edit_data(target, status="IN_PROGRESS", owner=str(contributor.pk), due_date=due),
+        **HTMX,
     )
     assert response.status_code == 200
     assert response.content.lstrip().startswith(b"<tr") and b"In progress" in response.content
@@ -136,7 +148,7 @@ def test_htmx_edit_swaps_the_row_for_a_form_and_back(client, owner, contributor,
 def test_a_refused_htmx_edit_comes_back_with_its_errors(client, owner, planned):
     target = item(planned, "SEC01-BP02")
     response = login(client, owner).post(
-        edit_url(target), edit_data(ticket_url="ftp://files.example"), **HTMX
+        edit_url(target), edit_data(target, ticket_url="ftp://files.example"), **HTMX
     )
     assert response.status_code == 200
     assert b"https:// link" in response.content and b"<form" in response.content
@@ -149,20 +161,70 @@ def test_the_plain_form_works_without_javascript(client, owner, planned):
     login(client, owner)
     page = client.get(edit_url(target))
     assert page.status_code == 200 and b"<html" in page.content
-    response = client.post(edit_url(target), edit_data(notes="Ticket raised with the platform team."))
+    response = client.post(edit_url(target), edit_data(target, notes="Ticket raised with the platform team."))
     assert response.status_code == 302 and response["Location"].endswith(f"#item-{target.pk}")
     target.refresh_from_db()
     assert target.notes == "Ticket raised with the platform team."
-    refused = client.post(edit_url(target), edit_data(owner="12345"))
+    refused = client.post(edit_url(target), edit_data(target, owner="12345"))
     assert refused.status_code == 400 and b"Select a valid choice" in refused.content
 
 
 def test_viewers_cannot_edit_and_security_leads_can(client, viewer, lead, planned):
     target = item(planned, "SEC01-BP02")
-    assert login(client, viewer).post(edit_url(target), edit_data(status="IN_PROGRESS")).status_code == 403
-    assert login(client, lead).post(edit_url(target), edit_data(status="IN_PROGRESS")).status_code == 302
+    assert (
+        login(client, viewer).post(edit_url(target), edit_data(target, status="IN_PROGRESS")).status_code
+        == 403
+    )
+    assert (
+        login(client, lead).post(edit_url(target), edit_data(target, status="IN_PROGRESS")).status_code == 302
+    )
     target.refresh_from_db()
     assert target.status == "IN_PROGRESS"
+
+
+def test_a_stale_edit_shows_both_versions_and_saves_nothing(client, owner, contributor, planned):
+    target = item(planned, "SEC01-BP02")
+    stale = edit_data(target, notes="Mine: waiting for the network team.", status="IN_PROGRESS")
+    login(client, contributor).post(edit_url(target), edit_data(target, notes="Theirs: done by Friday."))
+    response = login(client, owner).post(edit_url(target), stale)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else changed this item" in page
+    assert "Theirs: done by Friday." in page and "Mine: waiting for the network team." in page
+    target.refresh_from_db()
+    assert (target.notes, target.status, target.version) == ("Theirs: done by Friday.", "OPEN", 2)
+    # "Keep mine" names the version the person saw on the conflict screen, and then wins.
+    response = client.post(edit_url(target), stale | {"keep_mine": "2"})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.notes, target.status, target.version) == (
+        "Mine: waiting for the network team.",
+        "IN_PROGRESS",
+        3,
+    )
+
+
+def test_a_stale_inline_edit_offers_take_theirs(client, owner, contributor, planned):
+    target = item(planned, "SEC01-BP02")
+    stale = edit_data(target, notes="Mine")
+    login(client, contributor).post(edit_url(target), edit_data(target, notes="Theirs"))
+    response = login(client, owner).post(edit_url(target), stale, **HTMX)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Take theirs (discard mine)" in page
+    assert 'name="keep_mine" value="2"' in page
+    # Taking theirs reloads the form with their values and version.
+    fresh = client.get(edit_url(target), **HTMX).content.decode()
+    assert "Theirs" in fresh and 'name="version" value="2"' in fresh
+
+
+def test_an_edit_without_its_version_is_refused(client, owner, planned):
+    target = item(planned, "SEC01-BP02")
+    data = edit_data(target, notes="old form")
+    del data["version"]
+    response = login(client, owner).post(edit_url(target), data)
+    assert response.status_code == 400 and b"out of date" in response.content
+    target.refresh_from_db()
+    assert target.notes == ""
 
 
 def test_an_item_of_another_workload_is_not_found(client, owner, team, planned):
@@ -183,37 +245,34 @@ def test_an_item_of_another_workload_is_not_found(client, owner, team, planned):
 # --- Accepting a risk ---------------------------------------------------------------------------------------
 
 
-def test_accepting_a_risk_with_an_expiry(client, lead, planned):
+def test_asking_to_accept_a_risk_leaves_the_item_open_until_approved(client, lead, planned):
     target = item(planned, "SEC04-BP02")
     login(client, lead)
     assert client.get(accept_url(target)).status_code == 200
     expires = (TODAY + timedelta(days=90)).isoformat()
     response = client.post(
         accept_url(target),
-        {"acceptance_justification": "WAF rules cover it.", "acceptance_expires_on": expires},
+        {"justification": "WAF rules cover it while the service is rebuilt.", "expires_on": expires},
     )
     assert response.status_code == 302
     target.refresh_from_db()
-    assert (target.status, target.acceptance_expires_on.isoformat(), target.accepted_by) == (
-        "RISK_ACCEPTED",
-        expires,
-        lead,
-    )
+    assert target.status == "OPEN" and target.acceptances.get().state == "PENDING"
 
 
-def test_accepting_a_risk_refuses_a_missing_reason_or_a_far_expiry(client, owner, planned):
+def test_asking_to_accept_a_risk_refuses_a_missing_reason_or_a_far_expiry(client, owner, planned):
     target = item(planned, "SEC04-BP02")
     login(client, owner)
     far = (TODAY + timedelta(days=400)).isoformat()
-    response = client.post(accept_url(target), {"acceptance_justification": "", "acceptance_expires_on": far})
+    response = client.post(accept_url(target), {"justification": "", "expires_on": far})
     assert response.status_code == 400
-    assert b"Explain why this risk is accepted." in response.content
+    assert b"Explain why this risk may be accepted." in response.content
     response = client.post(
-        accept_url(target), {"acceptance_justification": "ok", "acceptance_expires_on": far}
+        accept_url(target),
+        {"justification": "A long enough reason for the medium risk here.", "expires_on": far},
     )
-    assert response.status_code == 400 and b"at most 365 days" in response.content
+    assert response.status_code == 400 and b"at most 180 days" in response.content
     target.refresh_from_db()
-    assert target.status == "OPEN"
+    assert target.status == "OPEN" and not target.acceptances.exists()
 
 
 # --- Bulk actions -------------------------------------------------------------------------------------------

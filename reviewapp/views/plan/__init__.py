@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import exports, items, milestones, upgrade
+from . import acceptances, exports, items, milestones, upgrade
 
 urlpatterns = [
     path("workloads/<uuid:workload_id>/plan/", items.plan_page, name="workload_plan"),
@@ -12,8 +12,18 @@ urlpatterns = [
     path("workloads/<uuid:workload_id>/plan/items/<uuid:item_id>/", items.item_edit, name="plan_item_edit"),
     path(
         "workloads/<uuid:workload_id>/plan/items/<uuid:item_id>/accept/",
-        items.accept_risk,
+        acceptances.accept_risk,
         name="plan_item_accept",
+    ),
+    path(
+        "workloads/<uuid:workload_id>/plan/items/<uuid:item_id>/acceptances/<uuid:acceptance_id>/decide/",
+        acceptances.acceptance_decision,
+        name="acceptance_decide",
+    ),
+    path(
+        "workloads/<uuid:workload_id>/plan/items/<uuid:item_id>/acceptances/<uuid:acceptance_id>/revoke/",
+        acceptances.acceptance_end,
+        name="acceptance_revoke",
     ),
     path(
         "workloads/<uuid:workload_id>/plan.<str:fmt>",

@@ -14,11 +14,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ...access import Action, get_workload_for_user, may
-from ...forms import AcceptRiskForm, BulkForm, ItemForm, PlanFilterForm, add_service_errors
-from ...models import ImprovementItem, ItemStatus, JiraConnection, Review, User, Workload
-from ...selectors import improvement_plan, lens_upgrade_available, plan_items, plan_rows, plan_status_counts
+from ...access import Action, acceptance_deciders_refusal, get_workload_for_user, may
+from ...forms import BulkForm, ItemForm, PlanFilterForm, add_service_errors
+from ...models import AcceptanceState, ImprovementItem, ItemStatus, JiraConnection, Review, User, Workload
+from ...selectors import (
+    acceptance_history,
+    improvement_plan,
+    lens_upgrade_available,
+    plan_items,
+    plan_rows,
+    plan_status_counts,
+)
 from ...services import item_update, items_bulk_update
+from ...services.plan import ItemConflict
 from .. import AuthenticatedRequest
 
 
@@ -35,7 +43,7 @@ def team_members(workload: Workload) -> list[User]:
     )
 
 
-def _plan_url(workload: Workload, item: ImprovementItem | None = None) -> str:
+def plan_url(workload: Workload, item: ImprovementItem | None = None) -> str:
     url = reverse("workload_plan", kwargs={"workload_id": workload.pk})
     return f"{url}#item-{item.pk}" if item else url
 
@@ -71,29 +79,58 @@ def plan_page(request: AuthenticatedRequest, workload_id: UUID) -> HttpResponse:
     return render(request, "plan/plan.html", _plan_context(request, workload))
 
 
-def _item(workload: Workload, item_id: UUID) -> ImprovementItem:
+def plan_item(workload: Workload, item_id: UUID) -> ImprovementItem:
     return get_object_or_404(
         ImprovementItem.objects.select_related("owner", "accepted_by"), pk=item_id, workload=workload
     )
 
 
-def _row(item: ImprovementItem):
+def acceptance_context(request: AuthenticatedRequest, item: ImprovementItem) -> dict[str, Any]:
+    """The item's acceptance history, and which of its pending requests this person may decide."""
+    history = acceptance_history(item)
+    return {
+        "acceptances": history,
+        "decidable": {
+            acceptance.pk
+            for acceptance in history
+            if acceptance.state == AcceptanceState.PENDING
+            and acceptance_deciders_refusal(request.user, acceptance) is None
+        },
+    }
+
+
+def plan_row(item: ImprovementItem):
     return plan_rows(ImprovementItem.objects.filter(pk=item.pk))[0]
+
+
+def _base_version(request: AuthenticatedRequest, form: ItemForm) -> int:
+    """The version this save builds on: the form's, or the newer one the person chose to overwrite when a
+    conflict screen offered "Keep mine"."""
+    chosen = request.POST.get("keep_mine", "")
+    return int(chosen) if chosen.isdigit() else form.cleaned_data["version"]
 
 
 @require_http_methods(["GET", "POST"])
 def item_edit(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
     """Edit one item: an htmx request swaps the table row; a plain request gets a page of its own."""
     workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
-    item = _item(workload, item_id)
+    item = plan_item(workload, item_id)
     members = team_members(workload)
+    theirs: ImprovementItem | None = None
     if request.method == "GET":
         form = ItemForm(initial=ItemForm.initial_for(item), item=item, members=members)
     else:
         form = ItemForm(request.POST, item=item, members=members)
         if form.is_valid():
             try:
-                item = item_update(item=item, actor=request.user, **form.service_fields())
+                item = item_update(
+                    item=item,
+                    actor=request.user,
+                    base_version=_base_version(request, form),
+                    **form.service_fields(),
+                )
+            except ItemConflict as conflict:
+                theirs = conflict.current
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -101,52 +138,25 @@ def item_edit(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -
                     return render(
                         request,
                         "plan/_item_row.html",
-                        {"row": _row(item), "workload": workload, "can_plan": True},
+                        {"row": plan_row(item), "workload": workload, "can_plan": True},
                     )
                 messages.success(request, f"{item.bp_code} updated.")
-                return redirect(_plan_url(workload, item))
-    context = {"workload": workload, "item": item, "row": _row(item), "form": form}
+                return redirect(plan_url(workload, item))
+    context = {
+        "workload": workload,
+        "item": item,
+        "row": plan_row(item),
+        "form": form,
+        "theirs": theirs,
+        **acceptance_context(request, item),
+    }
+    if theirs is not None:
+        context["mine"] = form.cleaned_data | {"status": ItemStatus(form.cleaned_data["status"]).label}
     if is_htmx(request):
         # htmx swaps only 2xx answers, so a refused inline edit comes back as 200 with its errors.
         return render(request, "plan/_item_form_row.html", context)
-    return render(request, "plan/item_edit.html", context, status=400 if form.errors else 200)
-
-
-@require_http_methods(["GET", "POST"])
-def accept_risk(request: AuthenticatedRequest, workload_id: UUID, item_id: UUID) -> HttpResponse:
-    workload = get_workload_for_user(request.user, workload_id, Action.PLAN)
-    item = _item(workload, item_id)
-    today = timezone.localdate()
-    initial = {
-        "acceptance_justification": item.acceptance_justification,
-        "acceptance_expires_on": item.acceptance_expires_on,
-    }
-    form = AcceptRiskForm(request.POST or None, initial=initial, today=today)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = item_update(
-                item=item,
-                actor=request.user,
-                status=ItemStatus.RISK_ACCEPTED,
-                owner=item.owner,
-                due_date=item.due_date,
-                ticket_url=item.ticket_url,
-                notes=item.notes,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, f"Risk of {item.bp_code} accepted until {item.acceptance_expires_on:%d %B %Y}."
-            )
-            return redirect(_plan_url(workload, item))
-    return render(
-        request,
-        "plan/accept_risk.html",
-        {"workload": workload, "item": item, "row": _row(item), "form": form},
-        status=400 if form.errors else 200,
-    )
+    status = 409 if theirs is not None else 400 if form.errors else 200
+    return render(request, "plan/item_edit.html", context, status=status)
 
 
 @require_POST
@@ -176,7 +186,7 @@ def bulk_update(request: AuthenticatedRequest, workload_id: UUID) -> HttpRespons
             messages.success(
                 request, f"{changed} of {len(items)} selected item{'s' if len(items) != 1 else ''} changed."
             )
-            return redirect(_plan_url(workload))
+            return redirect(plan_url(workload))
     return render(
         request,
         "plan/plan.html",
