@@ -565,3 +565,13 @@ class SavedFilter(models.Model):
 from .jira.models import JiraConnection, JiraLink  # noqa: E402
 
 __all__ += ["JiraConnection", "JiraLink", "ReportJob", "SavedFilter"]
+
+# Review templates live beside their code (reviewapp/review_templates), like Jira.
+from .review_templates.models import ReviewTemplate, ReviewTemplateVersion, TemplateUse  # noqa: E402
+
+__all__ += ["ReviewTemplate", "ReviewTemplateVersion", "TemplateUse"]
+
+# Workload profiles and the priorities derived from them (reviewapp/profiles).
+from .profiles.models import ProfilePriority, WorkloadProfile  # noqa: E402
+
+__all__ += ["ProfilePriority", "WorkloadProfile"]

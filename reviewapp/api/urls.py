@@ -17,12 +17,20 @@ from . import (
     reports,
     reviews,
     teams,
+    templates,
     watool,
     workloads,
 )
 
 v1 = [
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
+    path("templates/", templates.TemplateList.as_view(), name="api_template_list"),
+    path("templates/<uuid:template_id>/", templates.TemplateDetail.as_view(), name="api_template_detail"),
+    path(
+        "reviews/<uuid:review_id>/template/",
+        templates.ReviewTemplateApply.as_view(),
+        name="api_review_template",
+    ),
     path("teams/<uuid:team_id>/", teams.TeamDetail.as_view(), name="api_team_detail"),
     path("workloads/", workloads.WorkloadList.as_view(), name="api_workload_list"),
     path("workloads/<uuid:workload_id>/", workloads.WorkloadDetail.as_view(), name="api_workload_detail"),

@@ -21,12 +21,14 @@ from checks.selectors import evidence_by_bp, suggested_practices
 from checks.services import suggestions_apply
 from questionnaire.models import Question
 
-from ..access import Action, get_review_for_user, get_workload_for_user, may
+from ..access import Action, get_review_for_user, get_template_for_user, get_workload_for_user, may
 from ..lib.charts import area_risk_chart
 from ..models import Answer, NotApplicableReason
 from ..selectors import lens_upgrade_available, question_neighbours, review_summary
+from ..selectors.templates import template_updates
 from ..services import AnswerConflict, answer_record, review_start
 from ..services.answers import CHOICE_NOTE_MAX_LENGTH
+from ..services.templates import review_start_from_template
 from ..specs import version_specs
 from . import AuthenticatedRequest
 
@@ -78,7 +80,18 @@ class Draft:
 @require_POST
 def start(request: AuthenticatedRequest, workload_id) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
+    template_id = request.POST.get("template")
     try:
+        if template_id:
+            template = get_template_for_user(request.user, template_id)
+            review, applied = review_start_from_template(
+                workload=workload, actor=request.user, template=template
+            )
+            messages.success(
+                request,
+                f"Started from {template.name} version {applied.version}: {len(applied.filled)} answered.",
+            )
+            return redirect("review_overview", review_id=review.pk)
         review = review_start(workload=workload, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -102,6 +115,7 @@ def overview(request: AuthenticatedRequest, review_id) -> HttpResponse:
         "first_open": first_open,
         "can_edit": may(request.user, review, Action.EDIT),
         "newer_version": lens_upgrade_available(review),
+        "template_updates": template_updates(review),
     }
     return render(request, "reviews/overview.html", context)
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("reviewapp.views.reports")),
     path("", include("reviewapp.views.portfolio")),
     path("", include("reviewapp.views.jira")),
+    path("", include("reviewapp.views.templates")),
     path("dashboard/", include("reviewapp.views.dashboard")),
     path("", include("checks.urls")),
     path("api/", include("reviewapp.api.urls")),
