@@ -14,6 +14,7 @@ from . import (
     lenses,
     milestones,
     portfolio,
+    profiles,
     reports,
     reviews,
     teams,
@@ -25,6 +26,11 @@ from . import (
 v1 = [
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
     path("templates/", templates.TemplateList.as_view(), name="api_template_list"),
+    path(
+        "workloads/<uuid:workload_id>/profile/",
+        profiles.WorkloadProfileView.as_view(),
+        name="api_workload_profile",
+    ),
     path("templates/<uuid:template_id>/", templates.TemplateDetail.as_view(), name="api_template_detail"),
     path(
         "reviews/<uuid:review_id>/template/",

@@ -19,6 +19,7 @@ from ..access import workloads_visible_to
 from ..models import WORK_LEFT, Answer, ImprovementItem, ItemStatus, Review, User, Workload
 from ..risk import RiskCounts, worst
 from .plan import EXPIRING_WITHIN_DAYS
+from .profiles import item_priority
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class DashboardRow:
     overdue: int = 0
     expiring: int = 0
     accepted: int = 0
+    # Open items the workload's profile prioritises (selectors/profiles.py): the ones to do first.
+    prioritised: int = 0
 
     @property
     def reviewed(self) -> bool:
@@ -138,6 +141,7 @@ def dashboard_rows(
     work_left = Q(status__in=WORK_LEFT)
     for entry in (
         ImprovementItem.objects.filter(workload_id__in=ids, is_active=True)
+        .alias(profile_priority=item_priority())
         .order_by()
         .values("workload_id")
         .annotate(
@@ -145,6 +149,7 @@ def dashboard_rows(
             medium=Count("pk", filter=work_left & Q(Exists(_level_exists(Level.MEDIUM)))),
             low=Count("pk", filter=work_left & Q(Exists(_level_exists(Level.LOW)))),
             all_open=Count("pk", filter=work_left),
+            prioritised=Count("pk", filter=work_left & Q(profile_priority__gt=0)),
             overdue=Count("pk", filter=work_left & Q(due_date__lt=today)),
             accepted=Count("pk", filter=Q(status=ItemStatus.RISK_ACCEPTED)),
             expiring=Count(
@@ -163,6 +168,7 @@ def dashboard_rows(
         if other:
             row.open_by_level["OTHER"] = other
         row.overdue, row.accepted, row.expiring = entry["overdue"], entry["accepted"], entry["expiring"]
+        row.prioritised = entry["prioritised"]
     result = list(rows.values())
     if filters.risk:
         result = [row for row in result if row.headline == filters.risk]

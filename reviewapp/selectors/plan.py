@@ -16,6 +16,7 @@ from questionnaire.rating import Level, Risk
 from ..access import workloads_visible_to
 from ..models import WORK_LEFT, Answer, ImprovementItem, ItemStatus, Review, User, Workload
 from ..risk import RISK_ORDER, level_sort_key
+from .profiles import item_priority
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -37,6 +38,8 @@ class PlanRow:
     today: date
     # False when the item's best practice is not in the lens version the review is on (kept as history).
     in_catalogue: bool = True
+    # The workload profile's priority for the practice: 2 high, 1 elevated, 0 none (selectors/profiles.py).
+    priority: int = 0
     sort_key: tuple = ()
 
     @property
@@ -59,7 +62,8 @@ class PlanRow:
 def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) -> list[PlanRow]:
     """`items` joined with their best practice and question risk, most urgent first.
 
-    Order: question risk (HIGH first), then the best practice's level, then catalogue order. Three queries:
+    Order: the workload profile's priority, then question risk (HIGH first), then the best practice's level,
+    then catalogue order. Three queries:
     the items (with owner, workload and team), the best practices, the answers' risks.
     """
     today = today or timezone.localdate()
@@ -68,6 +72,8 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
         items.select_related("owner", "accepted_by", "workload__team", "jira_link__connection").annotate(
             review_pk=Subquery(review.values("pk")[:1]),
             version_pk=Subquery(review.values("lens_version_id")[:1]),
+            # The workload profile's priority ranks ahead of risk (selectors/profiles.py).
+            profile_priority=item_priority(),
         )
     )
     if not annotated:
@@ -116,7 +122,15 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
                     doc_url="",
                     today=today,
                     in_catalogue=False,
-                    sort_key=(len(RISK_ORDER), len(Level) + 1, 1 << 30, 0, item.bp_code),
+                    priority=item.profile_priority,
+                    sort_key=(
+                        -item.profile_priority,
+                        len(RISK_ORDER),
+                        len(Level) + 1,
+                        1 << 30,
+                        0,
+                        item.bp_code,
+                    ),
                 )
             )
             continue
@@ -134,7 +148,9 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
                 improvement=bp["improvement"],
                 doc_url=bp["doc_url"],
                 today=today,
+                priority=item.profile_priority,
                 sort_key=(
+                    -item.profile_priority,
                     RISK_ORDER.index(Risk(risk)),
                     level_sort_key(Level(bp["level"]) if bp["level"] else None),
                     bp["question__order"],

@@ -23,8 +23,10 @@ from questionnaire.models import Question
 
 from ..access import Action, get_review_for_user, get_template_for_user, get_workload_for_user, may
 from ..lib.charts import area_risk_chart
+from ..lib.display import with_display
 from ..models import Answer, NotApplicableReason
 from ..selectors import lens_upgrade_available, question_neighbours, review_summary
+from ..selectors.profiles import question_priorities
 from ..selectors.templates import template_updates
 from ..services import AnswerConflict, answer_record, review_start
 from ..services.answers import CHOICE_NOTE_MAX_LENGTH
@@ -105,6 +107,11 @@ def overview(request: AuthenticatedRequest, review_id) -> HttpResponse:
     review = get_review_for_user(request.user, review_id)
     summary = review_summary(review, with_missing=True)
     chart = area_risk_chart([(area.name, area.counts.as_dict()) for area in summary.areas])
+    # The workload profile's priorities come first (sorted is stable: catalogue order within each level).
+    priorities = question_priorities(review)
+    for row in summary.rows:
+        with_display(row, priority=priorities.get(row.code))
+    summary.rows.sort(key=lambda row: -(priorities[row.code].priority if row.code in priorities else 0))
     first_open = next((row.code for row in summary.rows if not row.answered), None)
     context = {
         "review": review,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("reviewapp.views.portfolio")),
     path("", include("reviewapp.views.jira")),
     path("", include("reviewapp.views.templates")),
+    path("", include("reviewapp.views.profiles")),
     path("dashboard/", include("reviewapp.views.dashboard")),
     path("", include("checks.urls")),
     path("api/", include("reviewapp.api.urls")),

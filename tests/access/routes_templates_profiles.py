@@ -1,4 +1,4 @@
-"""Access table for review templates (reviewapp/views/templates.py, reviewapp/api/templates.py).
+"""Access table for review templates and workload profiles (views/templates.py, views/profiles.py and the API).
 
 A team's template is read by whoever sees the team and changed by those who may add workloads to it (EDIT);
 creating one needs a team where the person may create workloads. Applying a template to a review needs EDIT on
@@ -87,3 +87,21 @@ ROUTES = {
         data=lambda world: {"template": str(world.template.pk)},
     ),
 }
+
+# Workload profiles (reviewapp/views/profiles.py, reviewapp/api/profiles.py): read with the workload, changed
+# by those who may edit it.
+ROUTES["workload_profile"] = Route(
+    scope="object",
+    kwargs=lambda world: {"workload_id": world.workload.pk},
+    write="post",
+    data=lambda world: {"internet_facing": "yes", "personal_data": "no"},
+)
+ROUTES["api_workload_profile"] = Route(
+    scope="object",
+    api=True,
+    kwargs=lambda world: {"workload_id": world.workload.pk},
+    write="put",
+    content_type=JSON,
+    write_ok=(200,),
+    data=lambda world: {"answers": {"internet_facing": True}},
+)
