@@ -229,8 +229,9 @@ def test_page_query_counts_do_not_grow_with_answers(client, review, owner, djang
         post_answer(client, review, code, none_of_these="on")
     with django_assert_num_queries(10):
         client.get(question_url(review, "SEC1"))
-    # The overview also asks which templates the review took have a newer version (one query).
-    with django_assert_num_queries(8):
+    # The overview also asks which templates the review took have a newer version, and the workload profile's
+    # question priorities (one query each).
+    with django_assert_num_queries(9):
         client.get(reverse("review_overview", kwargs={"review_id": review.pk}))
 
 
