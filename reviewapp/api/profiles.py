@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -14,6 +14,19 @@ from ..selectors.profiles import profile_lines
 from ..services.profiles import profile_update
 from .base import ApiRequest, ApiView
 
+ANSWERS_EXAMPLE = {"internet_facing": True, "regulated_data": False, "personal_data": True}
+PROFILE_EXAMPLE = {
+    "answers": ANSWERS_EXAMPLE | {"revenue_critical": None, "multi_account": False},
+    "priorities": [
+        {
+            "lens": "wellarchitected-security",
+            "kind": "QUESTION",
+            "code": "SEC5",
+            "priority": 2,
+            "reasons": ["Reachable from the internet: the network edge is attacked first."],
+        }
+    ],
+}
 KEYS_HELP = "Keys: " + ", ".join(q.key for q in PROFILE_QUESTIONS) + "; true, false or null (not known)."
 
 
@@ -46,7 +59,10 @@ def _profile(workload: Workload) -> dict:
 
 class WorkloadProfileView(ApiView):
     @extend_schema(
-        summary="A workload's profile and the priorities it gives", responses=ProfileOut, tags=["workloads"]
+        summary="A workload's profile and the priorities it gives",
+        responses=ProfileOut,
+        examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True)],
+        tags=["workloads"],
     )
     def get(self, request: ApiRequest, workload_id) -> Response:
         return Response(_profile(get_workload_for_user(request.user, workload_id)))
@@ -55,6 +71,10 @@ class WorkloadProfileView(ApiView):
         summary="Answer a workload's profile questions",
         request=ProfileIn,
         responses=ProfileOut,
+        examples=[
+            OpenApiExample("Answers", value={"answers": ANSWERS_EXAMPLE}, request_only=True),
+            OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True),
+        ],
         tags=["workloads"],
     )
     def put(self, request: ApiRequest, workload_id) -> Response:

@@ -4,7 +4,7 @@ to a review, with `dry_run` for the per-question preview."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -21,7 +21,43 @@ from ..models import ReviewTemplate
 from ..selectors.templates import template_preview, template_version
 from ..services import AnswerConflict
 from ..services.templates import template_apply, template_create, template_update
+from . import examples as ex
 from .base import ApiRequest, ApiView
+
+TEMPLATE_ID = "5b7d9f1a-3c5e-4a7b-9d1f-2e4a6c8e0b13"
+ENTRIES_EXAMPLE = {
+    "SEC1": {"selected": ["SEC01-BP01", "SEC01-BP02"], "notes": "Accounts come from the landing zone."},
+    "SEC2": {"applicable": False, "reason": "OUT_OF_SCOPE"},
+}
+TEMPLATE_EXAMPLE = {
+    "id": TEMPLATE_ID,
+    "name": "Landing zone",
+    "description": "What every workload in our landing zone inherits.",
+    "team": ex.TEAM_ID,
+    "lens": "wellarchitected-security",
+    "version": 2,
+    "updated_at": ex.WHEN,
+}
+TEMPLATE_DETAIL_EXAMPLE = TEMPLATE_EXAMPLE | {"entries": ENTRIES_EXAMPLE}
+TEMPLATE_IN_EXAMPLE = {"name": "Landing zone", "description": "", "entries": ENTRIES_EXAMPLE}
+APPLY_IN_EXAMPLE = {"template": TEMPLATE_ID, "overwrite": ["SEC2"], "dry_run": True}
+APPLIED_EXAMPLE = {
+    "template": TEMPLATE_ID,
+    "version": 2,
+    "dry_run": True,
+    "changes": [
+        {"code": "SEC1", "change": "fills", "entry": ENTRIES_EXAMPLE["SEC1"]},
+        {"code": "SEC2", "change": "replaces", "entry": ENTRIES_EXAMPLE["SEC2"]},
+    ],
+    "filled": [],
+    "replaced": [],
+    "kept": [],
+}
+
+
+def _example(name: str, value: object, *, request: bool = False) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=request, response_only=not request)
+
 
 ENTRIES_HELP = (
     "Question code -> {selected: [BP codes], none_of_these, applicable, reason, choices_not_applicable: "
@@ -65,7 +101,7 @@ class ApplyIn(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False, help_text="Only say what would change.")
 
 
-class ChangeOut(serializers.Serializer):
+class TemplateChangeOut(serializers.Serializer):
     code = serializers.CharField()
     change = serializers.CharField(help_text="fills, replaces (only if in overwrite), same or absent.")
     entry = serializers.JSONField()
@@ -75,7 +111,7 @@ class AppliedOut(serializers.Serializer):
     template = serializers.UUIDField()
     version = serializers.IntegerField()
     dry_run = serializers.BooleanField()
-    changes = ChangeOut(many=True)
+    changes = TemplateChangeOut(many=True)
     filled = serializers.ListField(child=serializers.CharField())
     replaced = serializers.ListField(child=serializers.CharField())
     kept = serializers.ListField(child=serializers.CharField())
@@ -89,7 +125,10 @@ def _detail(template: ReviewTemplate) -> dict:
 
 class TemplateList(ApiView):
     @extend_schema(
-        summary="List the review templates you may use", responses=TemplateOut(many=True), tags=["templates"]
+        summary="List the review templates you may use",
+        responses=TemplateOut(many=True),
+        examples=[_example("Templates", TEMPLATE_EXAMPLE)],
+        tags=["templates"],
     )
     def get(self, request: ApiRequest) -> Response:
         templates = templates_visible_to(request.user).select_related("lens").order_by("name", "pk")
@@ -99,6 +138,14 @@ class TemplateList(ApiView):
         summary="Create a review template (version 1)",
         request=TemplateCreateIn,
         responses={201: TemplateDetailOut},
+        examples=[
+            _example(
+                "New template",
+                TEMPLATE_IN_EXAMPLE | {"team": ex.TEAM_ID, "lens": "wellarchitected-security"},
+                request=True,
+            ),
+            _example("Created", TEMPLATE_DETAIL_EXAMPLE | {"version": 1}),
+        ],
         tags=["templates"],
     )
     def post(self, request: ApiRequest) -> Response:
@@ -125,7 +172,10 @@ class TemplateList(ApiView):
 
 class TemplateDetail(ApiView):
     @extend_schema(
-        summary="A review template with its newest answers", responses=TemplateDetailOut, tags=["templates"]
+        summary="A review template with its newest answers",
+        responses=TemplateDetailOut,
+        examples=[_example("Template", TEMPLATE_DETAIL_EXAMPLE)],
+        tags=["templates"],
     )
     def get(self, request: ApiRequest, template_id) -> Response:
         return Response(_detail(get_template_for_user(request.user, template_id)))
@@ -134,6 +184,10 @@ class TemplateDetail(ApiView):
         summary="Change a template: new answers make a new version",
         request=TemplateIn,
         responses=TemplateDetailOut,
+        examples=[
+            _example("New answers", TEMPLATE_IN_EXAMPLE, request=True),
+            _example("Template", TEMPLATE_DETAIL_EXAMPLE),
+        ],
         tags=["templates"],
     )
     def put(self, request: ApiRequest, template_id) -> Response:
@@ -149,6 +203,10 @@ class ReviewTemplateApply(ApiView):
         summary="Apply a template to a review (dry_run: preview only)",
         request=ApplyIn,
         responses=AppliedOut,
+        examples=[
+            _example("Preview", APPLY_IN_EXAMPLE, request=True),
+            _example("What changes", APPLIED_EXAMPLE),
+        ],
         tags=["templates"],
     )
     def post(self, request: ApiRequest, review_id) -> Response:
