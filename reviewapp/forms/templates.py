@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from questionnaire.models import BestPractice, Question
 
 from ..models import NotApplicableReason, Team
+from .common import choice_field
 
 ORGANISATION = "organisation"
 
@@ -28,8 +29,9 @@ class TemplateForm(forms.Form):
         choices = [(str(team.pk), team.name) for team in teams]
         if organisation:
             choices.insert(0, (ORGANISATION, "The organisation (every team)"))
-        self.fields["keeper"].choices = choices
-        self.fields["keeper"].required = True
+        keeper = choice_field(self, "keeper")
+        keeper.choices = choices
+        keeper.required = True
 
 
 @dataclass

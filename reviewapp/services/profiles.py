@@ -37,7 +37,7 @@ def priorities_refresh(workload: Workload) -> int:
     profile = WorkloadProfile.objects.filter(workload=workload).first()
     answers = profile.answers if profile is not None else {}
     ProfilePriority.objects.filter(workload=workload).delete()
-    rows = []
+    rows: list[ProfilePriority] = []
     newest: dict[int, LensVersion] = {}
     for version in LensVersion.objects.exclude(profile_rules=[]).order_by("lens_id", "number"):
         newest[version.lens_id] = version
