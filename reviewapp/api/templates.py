@@ -20,7 +20,7 @@ from ..access import (
 from ..models import ReviewTemplate
 from ..selectors.templates import template_preview, template_version
 from ..services import AnswerConflict
-from ..services.templates import template_apply, template_create, template_update
+from ..services.templates import lens_mismatch, template_apply, template_create, template_update
 from . import examples as ex
 from .base import ApiRequest, ApiView
 
@@ -214,15 +214,9 @@ class ReviewTemplateApply(ApiView):
         data = ApplyIn(data=request.data)
         data.is_valid(raise_exception=True)
         template = get_template_for_user(request.user, data.validated_data["template"])
-        if template.lens_id != review.lens_id:
-            raise serializers.ValidationError(
-                {
-                    "template": [
-                        f"The template {template.name} is for the lens {template.lens.name}, and this review is "
-                        f"on {review.lens.name}."
-                    ]
-                }
-            )
+        refusal = lens_mismatch(review, template)
+        if refusal:
+            raise serializers.ValidationError({"template": [refusal]})
         result = {
             "template": template.pk,
             "version": template.version,

@@ -177,12 +177,14 @@ class TemplateApplied:
     kept: list[str] = field(default_factory=list)
 
 
-def _same_lens(review: Review, template: ReviewTemplate) -> None:
-    if template.lens_id != review.lens_id:
-        raise ValidationError(
-            f"The template {template.name} is for the lens {template.lens.name}, and this review is on "
-            f"{review.lens.name}: choose a template made for {review.lens.name}."
-        )
+def lens_mismatch(review: Review, template: ReviewTemplate) -> str:
+    """Why `template` cannot be applied to `review` ("" when it can): a template answers one lens only."""
+    if template.lens_id == review.lens_id:
+        return ""
+    return (
+        f"The template {template.name} is for the lens {template.lens.name}, and this review is on "
+        f"{review.lens.name}: choose a template made for {review.lens.name}."
+    )
 
 
 @transaction.atomic
@@ -192,7 +194,9 @@ def template_apply(
     """Fill the review's unanswered questions from the template's newest version; questions already answered
     differently are replaced only when their code is in `overwrite`. A template for another lens is refused.
     A question saved by someone else since the preview raises AnswerConflict, and nothing is written."""
-    _same_lens(review, template)
+    refusal = lens_mismatch(review, template)
+    if refusal:
+        raise ValidationError(refusal)
     version = template_version(template)
     chosen = set(overwrite)
     applied = TemplateApplied(version=version.number)

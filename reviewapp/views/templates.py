@@ -33,7 +33,7 @@ from ..selectors.templates import (
     templates_for_review,
 )
 from ..services import AnswerConflict
-from ..services.templates import template_apply, template_create, template_update
+from ..services.templates import lens_mismatch, template_apply, template_create, template_update
 from . import AuthenticatedRequest
 
 
@@ -151,13 +151,9 @@ def review_template_apply(request: AuthenticatedRequest, review_id) -> HttpRespo
     choices = templates_for_review(templates_visible_to(request.user), review)
     chosen_id = request.POST.get("template") or request.GET.get("template")
     template = get_template_for_user(request.user, chosen_id) if chosen_id else None
-    error = ""
-    if template is not None and template.lens_id != review.lens_id:
-        error = (
-            f"The template {template.name} is for the lens {template.lens.name}, and this review is on "
-            f"{review.lens.name}: choose a template made for {review.lens.name}."
-        )
-    elif template is not None and request.method == "POST":
+    mismatch = lens_mismatch(review, template) if template is not None else ""
+    error = mismatch
+    if template is not None and not mismatch and request.method == "POST":
         try:
             applied = template_apply(
                 review=review,
@@ -179,11 +175,7 @@ def review_template_apply(request: AuthenticatedRequest, review_id) -> HttpRespo
                 f"{len(applied.replaced)} replaced, {len(applied.kept)} kept as answered.",
             )
             return redirect("review_overview", review_id=review.pk)
-    rows = (
-        template_preview(review, template_version(template))
-        if template and not error.startswith("The template")
-        else []
-    )
+    rows = template_preview(review, template_version(template)) if template and not mismatch else []
     context = {
         "review": review,
         "workload": review.workload,

@@ -220,3 +220,19 @@ def test_the_list_page_query_count_does_not_grow(client, owner, team, lens, djan
         template_create(actor=owner, lens=lens, team=team, name=name, entries={"SEC1": {}})
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url)
+
+
+def test_the_apply_page_refuses_a_template_for_another_lens_with_a_clear_error(
+    client, review, owner, admin_user, team
+):
+    version, _ = lens_import(text=json.dumps(CUSTOM_LENS_DOCUMENT), actor=admin_user)
+    question = version.questions.order_by("order").first()
+    other = template_create(
+        actor=owner, lens=version.lens, team=team, name="Other lens", entries={question.code: {"notes": "x"}}
+    )
+    client.force_login(owner)
+    url = reverse("review_template_apply", kwargs={"review_id": review.pk})
+    response = client.post(url, {"template": other.pk})
+    assert response.status_code == 400
+    assert "is for the lens Payments controls" in response.content.decode()
+    assert not TemplateUse.objects.exists()
