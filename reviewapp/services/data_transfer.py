@@ -27,7 +27,22 @@ from questionnaire.models import Lens, LensVersion, Question
 
 from ..audit import audit_record
 from ..identity.models import ExternalIdentity
-from ..models import Answer, AuditEvent, ImprovementItem, Membership, Milestone, Review, Team, User, Workload
+from ..models import (
+    Answer,
+    AuditEvent,
+    ImprovementItem,
+    Membership,
+    Milestone,
+    ProfilePriority,
+    Review,
+    ReviewTemplate,
+    ReviewTemplateVersion,
+    Team,
+    TemplateUse,
+    User,
+    Workload,
+    WorkloadProfile,
+)
 
 FORMAT = "wa-security-reviews-data"
 FORMAT_VERSION = 1
@@ -78,6 +93,12 @@ TABLES = (
     Table("answers", Answer),
     Table("improvement_items", ImprovementItem),
     Table("milestones", Milestone),
+    Table("review_templates", ReviewTemplate),
+    Table("review_template_versions", ReviewTemplateVersion),
+    Table("template_uses", TemplateUse),
+    Table("workload_profiles", WorkloadProfile),
+    # Derived from the profiles, but kept: the plan ranks by them, and recomputing needs the rules in force.
+    Table("profile_priorities", ProfilePriority),
     Table("audit_events", AuditEvent),
 )
 
