@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Prefetch
 
 from .models import BestPractice, Lens, LensVersion, Pillar, Question, RiskRule
+from .profiles import rule_problems
 
 LENS_DIR = Path(__file__).resolve().parent / "lenses"
 OWN_FORMAT = "reviewapp-lens/1"
@@ -75,6 +76,8 @@ class LensDoc:
     description: str = ""
     pillars: list[PillarDoc] = field(default_factory=list)
     tool_lens_versions: list[str] = field(default_factory=list)
+    # Profile rules (questionnaire/profiles.py): priorities, not content, so they never make a new version.
+    profile_rules: list[dict] = field(default_factory=list)
 
     def content_sha256(self) -> str:
         """Hash of everything a review depends on; the slug and kind identify the lens, not its content.
@@ -83,7 +86,7 @@ class LensDoc:
         first release count only when set, so a lens stored before them keeps its hash (exports refer to it).
         """
         content = asdict(self)
-        del content["slug"], content["kind"], content["tool_lens_versions"]
+        del content["slug"], content["kind"], content["tool_lens_versions"], content["profile_rules"]
         for pillar in content["pillars"]:
             _drop_empty(pillar, "notes")
             for question in pillar["questions"]:
@@ -150,8 +153,21 @@ def own_lens_doc(data: dict) -> LensDoc:
     )
 
 
+RULES_SUFFIX = ".profile-rules.json"
+
+
 def read_own_lens_file(path: Path) -> LensDoc:
-    return own_lens_doc(json.loads(path.read_text(encoding="utf-8")))
+    """A lens file, with the profile rules kept beside it (`<name>.profile-rules.json`) when there are some."""
+    doc = own_lens_doc(json.loads(path.read_text(encoding="utf-8")))
+    rules_path = path.with_name(path.name.removesuffix(".json") + RULES_SUFFIX)
+    if rules_path.exists():
+        rules = json.loads(rules_path.read_text(encoding="utf-8")).get("profileRules")
+        catalogue = {q.code: {bp.code for bp in q.best_practices} for q in doc.questions()}
+        problems = rule_problems(rules, catalogue, "$.profileRules")
+        if problems:
+            raise ValueError(f"{rules_path.name}: " + "; ".join(f"{at}: {why}" for at, why in problems))
+        doc.profile_rules = rules
+    return doc
 
 
 @transaction.atomic
@@ -167,9 +183,13 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
     existing = lens.versions.filter(content_sha256=digest).first()
     if existing is not None:
         _aliases_refresh(existing, doc)
-        if existing.tool_lens_versions != doc.tool_lens_versions:
+        if (existing.tool_lens_versions, existing.profile_rules) != (
+            doc.tool_lens_versions,
+            doc.profile_rules,
+        ):
             existing.tool_lens_versions = doc.tool_lens_versions
-            existing.save(update_fields=["tool_lens_versions"])
+            existing.profile_rules = doc.profile_rules
+            existing.save(update_fields=["tool_lens_versions", "profile_rules"])
         return existing, False
     if lens.name != doc.name or lens.description != doc.description:
         lens.name, lens.description = doc.name, doc.description
@@ -184,6 +204,7 @@ def lens_version_store(doc: LensDoc) -> tuple[LensVersion, bool]:
         risk_model=doc.risk_model,
         content_sha256=digest,
         tool_lens_versions=doc.tool_lens_versions,
+        profile_rules=doc.profile_rules,
     )
     question_order = 0
     for pillar_order, pillar_doc in enumerate(doc.pillars, start=1):

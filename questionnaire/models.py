@@ -81,6 +81,8 @@ class LensVersion(models.Model):
     # The WA Tool's LensVersion values this catalogue matches (e.g. "2024-06-27"); empty for a lens the tool
     # does not have. Mapping data like choice aliases: kept up to date on an existing version.
     tool_lens_versions = models.JSONField(default=list, blank=True)
+    # Rules that turn a workload's profile into priorities (format: docs/profiles.md), validated on load.
+    profile_rules = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

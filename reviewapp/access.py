@@ -39,6 +39,7 @@ from .models import (
     Milestone,
     ReportJob,
     Review,
+    ReviewTemplate,
     RiskAcceptance,
     Role,
     SavedFilter,
@@ -70,6 +71,7 @@ __all__ = [
     "get_saved_filter_for_user",
     "get_target_for_user",
     "get_team_for_user",
+    "get_template_for_user",
     "get_token_for_user",
     "get_workload_for_user",
     "may",
@@ -83,6 +85,9 @@ __all__ = [
     "teams_visible_to",
     "team_owners",
     "teams_writable_by",
+    "template_actions",
+    "template_teams_for",
+    "templates_visible_to",
     "user_sees_workload",
     "workload_actions",
     "workloads_visible_to",
@@ -490,6 +495,45 @@ def team_owners(team_id: Any) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, memberships__team_id=team_id, memberships__role=Role.OWNER
     ).distinct()
+
+
+# --- Review templates ---------------------------------------------------------------------------------------
+
+
+def template_actions(user: Viewer, template: ReviewTemplate) -> frozenset[Action]:
+    """A team's template: its members read it, those who may add workloads to the team (EDIT) change it. The
+    organisation's template (no team): every signed-in person reads it, only administrators change it."""
+    person = _active(user)
+    if person is None:
+        return frozenset()
+    if template.team_id is None:
+        return frozenset(Action) if person.is_org_admin else frozenset({Action.VIEW})
+    on_team = _team_role_actions(person, template.team_id)
+    return on_team & frozenset({Action.VIEW, Action.EDIT, Action.ADMINISTER})
+
+
+def templates_visible_to(user: Viewer) -> QuerySet[ReviewTemplate]:
+    """The list form of template_actions: the organisation's templates and those of the teams the user sees."""
+    person = _active(user)
+    if person is None:
+        return ReviewTemplate.objects.none()
+    if person.reads_everything:
+        return ReviewTemplate.objects.all()
+    return ReviewTemplate.objects.filter(Q(team__isnull=True) | Q(team__memberships__user=person))
+
+
+def template_teams_for(user: Viewer) -> tuple[QuerySet[Team], bool]:
+    """Where the user may create templates: these teams (the same rule as creating workloads), and the
+    organisation itself (True) for administrators."""
+    return teams_writable_by(user), may_administer(user)
+
+
+def get_template_for_user(user: Viewer, template_id: Any, action: Action = Action.VIEW) -> ReviewTemplate:
+    template = ReviewTemplate.objects.select_related("team", "lens").filter(pk=template_id).first()
+    if template is None:
+        raise Http404("No such template")
+    template.grant = _authorise(template_actions(user, template), action, "template")
+    return template
 
 
 # --- The audit trail ----------------------------------------------------------------------------------------

@@ -612,3 +612,13 @@ __all__ += [
     "RiskAcceptance",
     "SavedFilter",
 ]
+
+# Review templates live beside their code (reviewapp/review_templates), like Jira.
+from .review_templates.models import ReviewTemplate, ReviewTemplateVersion, TemplateUse  # noqa: E402
+
+__all__ += ["ReviewTemplate", "ReviewTemplateVersion", "TemplateUse"]
+
+# Workload profiles and the priorities derived from them (reviewapp/profiles).
+from .profiles.models import ProfilePriority, WorkloadProfile  # noqa: E402
+
+__all__ += ["ProfilePriority", "WorkloadProfile"]

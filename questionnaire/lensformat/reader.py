@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from ..catalogue import BestPracticeDoc, LensDoc, PillarDoc, QuestionDoc, RiskRuleDoc
 from ..conditions import And, Condition, ConditionError, Default, Not, Or, Ref, parse_condition
 from ..models import Lens, LensVersion
+from ..profiles import rule_problems
 from ..rating import none_of_these_id
 from .repair import implied_default, is_missing_number, repair_url
 from .spec import (
@@ -87,6 +88,7 @@ def read_custom_lens(text: str, *, slug: str | None = None) -> LensRead:
         risk_model=LensVersion.RiskModel.RULES,
         description=parts.description,
         pillars=parts.pillars,
+        profile_rules=parts.profile_rules,
     )
     return LensRead(doc=doc, warnings=reader.warnings)
 
@@ -109,6 +111,7 @@ class _LensParts:
     description: str
     label: str
     pillars: list[PillarDoc]
+    profile_rules: list[dict] = field(default_factory=list)
 
 
 def _blank(value: Any) -> bool:
@@ -299,7 +302,25 @@ class _Reader:
                 pillars.append(read)
         if entries and not pillars and not self.problems:
             self.add("$.pillars", "no question is left to import once the skipped ones are left out")
-        return _LensParts(name=name, description=description, label=label, pillars=pillars)
+        return _LensParts(
+            name=name,
+            description=description,
+            label=label,
+            pillars=pillars,
+            profile_rules=self.profile_rules(data, pillars),
+        )
+
+    def profile_rules(self, data: dict, pillars: list[PillarDoc]) -> list[dict]:
+        """Our extension: "profileRules" (docs/profiles.md). A rule naming an unknown question, practice or
+        profile key refuses the file, with its path."""
+        rules = data.get("profileRules")
+        if rules is None:
+            return []
+        catalogue = {q.code: {bp.code for bp in q.best_practices} for p in pillars for q in p.questions}
+        problems = rule_problems(rules, catalogue, "$.profileRules")
+        for path, message in problems:
+            self.add(path, message)
+        return [] if problems else rules
 
     def pillar(
         self, pillar: dict, path: str, pillar_ids: dict[str, str], question_ids: dict[str, str]

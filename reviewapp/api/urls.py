@@ -15,10 +15,12 @@ from . import (
     lenses,
     milestones,
     portfolio,
+    profiles,
     reports,
     review_import,
     reviews,
     teams,
+    templates,
     watool,
     workloads,
 )
@@ -26,6 +28,18 @@ from . import (
 v1 = [
     path("audit/", audit.AuditList.as_view(), name="api_audit_list"),
     path("teams/", teams.TeamList.as_view(), name="api_team_list"),
+    path("templates/", templates.TemplateList.as_view(), name="api_template_list"),
+    path(
+        "workloads/<uuid:workload_id>/profile/",
+        profiles.WorkloadProfileView.as_view(),
+        name="api_workload_profile",
+    ),
+    path("templates/<uuid:template_id>/", templates.TemplateDetail.as_view(), name="api_template_detail"),
+    path(
+        "reviews/<uuid:review_id>/template/",
+        templates.ReviewTemplateApply.as_view(),
+        name="api_review_template",
+    ),
     path("teams/<uuid:team_id>/", teams.TeamDetail.as_view(), name="api_team_detail"),
     path(
         "teams/<uuid:team_id>/review-import/",

@@ -25,9 +25,10 @@ from checks.models import USABLE_STATES, EvidenceRun, Finding
 from questionnaire.models import BestPractice
 from questionnaire.rating import Level, Risk
 
-from ..models import WORK_LEFT, ItemStatus, Milestone, NotApplicableReason, Review, RiskAcceptance, User
+from ..models import WORK_LEFT, ItemStatus, Milestone, NotApplicableReason, Review, RiskAcceptance, User, Workload
 from ..risk import RISK_ORDER, RiskCounts, level_sort_key
 from ..selectors import PlanFilters, improvement_plan
+from ..selectors.profiles import profile_lines
 from ..services.milestones import milestone_verify, review_snapshot
 from .errors import ReportTooLarge
 
@@ -249,6 +250,8 @@ class ReportContent:
     plan: list[PlanLine]
     runs: list[RunLine]
     evidence_available: bool
+    # The workload profile: (question, "Yes" / "No" / "Not known"), empty when nobody answered it.
+    profile: list[tuple[str, str]] = field(default_factory=list)
     milestone_name: str = ""
     milestone_sha256: str = ""
     milestone_verified: bool = False
@@ -523,6 +526,14 @@ def _check_size(sections: list[QuestionSection], plan: list[PlanLine]) -> None:
         )
 
 
+def _profile(workload: Workload) -> list[tuple[str, str]]:
+    lines = profile_lines(workload)
+    if all(line.answer is None for line in lines):
+        return []
+    words = {True: "Yes", False: "No", None: "Not known"}
+    return [(line.text, words[line.answer]) for line in lines]
+
+
 def build_report(review: Review, *, milestone: Milestone | None = None, kind: str = "full") -> ReportContent:
     """Everything a report of `review` shows: the current answers, or `milestone`'s snapshot when given."""
     if kind not in KINDS:
@@ -563,6 +574,7 @@ def build_report(review: Review, *, milestone: Milestone | None = None, kind: st
         runs=_runs(workload.pk, as_of) if kind == "full" else [],
         evidence_available=bool(evidence),
         acceptances=_acceptances(workload.pk, as_of),
+        profile=_profile(workload),
     )
     if milestone is not None:
         content.milestone_name = milestone.name

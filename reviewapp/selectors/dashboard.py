@@ -32,6 +32,7 @@ from ..access import workloads_visible_to
 from ..models import WORK_LEFT, Answer, ImprovementItem, ItemStatus, Review, User, Workload
 from ..risk import RiskCounts, worst
 from .plan import EXPIRING_WITHIN_DAYS, PlanRow, plan_rows
+from .profiles import item_priority
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class DashboardRow:
     overdue: int = 0
     expiring: int = 0
     accepted: int = 0
+    # Open items the workload's profile prioritises (selectors/profiles.py): the ones to do first.
+    prioritised: int = 0
 
     @property
     def reviewed(self) -> bool:
@@ -169,8 +172,14 @@ def dashboard_rows_for(workloads: list[Workload], *, today: date | None = None) 
     for entry in answers.annotate(**_risk_counts()):
         row = rows[entry.pop("review__workload_id")]
         row.counts = RiskCounts(**entry)
-    items = ImprovementItem.objects.filter(workload_id__in=ids, is_active=True)
-    for entry in items.order_by().values("workload_id").annotate(**_item_figures(today)):
+    work_left = Q(status__in=WORK_LEFT)
+    items = ImprovementItem.objects.filter(workload_id__in=ids, is_active=True).alias(
+        profile_priority=item_priority()
+    )
+    figures = _item_figures(today) | {
+        "prioritised": Count("pk", filter=work_left & Q(profile_priority__gt=0)),
+    }
+    for entry in items.order_by().values("workload_id").annotate(**figures):
         row = rows[entry["workload_id"]]
         row.open_by_level = {"HIGH": entry["high"], "MEDIUM": entry["medium"], "LOW": entry["low"]}
         # Custom-lens choices have no level: count them apart so the total stays right.
@@ -178,6 +187,7 @@ def dashboard_rows_for(workloads: list[Workload], *, today: date | None = None) 
         if other:
             row.open_by_level["OTHER"] = other
         row.overdue, row.accepted, row.expiring = entry["overdue"], entry["accepted"], entry["expiring"]
+        row.prioritised = entry["prioritised"]
     return list(rows.values())
 
 

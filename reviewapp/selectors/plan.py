@@ -16,6 +16,7 @@ from questionnaire.rating import Risk
 
 from ..access import workloads_visible_to
 from ..models import WORK_LEFT, Answer, ImprovementItem, ItemStatus, Review, User, Workload
+from .profiles import item_priority
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -37,6 +38,8 @@ class PlanRow:
     today: date
     # False when the item's best practice is not in the lens version the review is on (kept as history).
     in_catalogue: bool = True
+    # The workload profile's priority for the practice: 2 high, 1 elevated, 0 none (selectors/profiles.py).
+    priority: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -62,9 +65,9 @@ def plan_ordered(items: QuerySet[ImprovementItem]) -> QuerySet[ImprovementItem]:
 
 
 def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) -> list[PlanRow]:
-    """`items` joined with their best practice and question risk, in the queryset's order (plan_ordered when
-    it has none). Pass one page of items: the work here is per row. Three queries: the items (with owner,
-    workload and team), the best practices, the answers' risks.
+    """`items` joined with their best practice, question risk and profile priority, in the queryset's order
+    (plan_ordered when it has none). Pass one page of items: the work here is per row. Three queries: the items
+    (with owner, workload, team and profile priority), the best practices, the answers' risks.
     """
     today = today or timezone.localdate()
     if not items.query.is_sliced and not items.query.order_by:
@@ -74,6 +77,8 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
         items.select_related("owner", "accepted_by", "workload__team", "jira_link__connection").annotate(
             review_pk=Subquery(review.values("pk")[:1]),
             version_pk=Subquery(review.values("lens_version_id")[:1]),
+            # The workload profile's priority ranks ahead of risk (selectors/profiles.py).
+            profile_priority=item_priority(),
         )
     )
     if not annotated:
@@ -120,6 +125,7 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
                     doc_url="",
                     today=today,
                     in_catalogue=False,
+                    priority=item.profile_priority,
                 )
             )
             continue
@@ -136,6 +142,7 @@ def plan_rows(items: QuerySet[ImprovementItem], *, today: date | None = None) ->
                 improvement=bp["improvement"],
                 doc_url=bp["doc_url"],
                 today=today,
+                priority=item.profile_priority,
             )
         )
     return rows
@@ -151,8 +158,13 @@ class PlanFilters:
 
 def improvement_plan(workload: Workload, filters: PlanFilters | None = None) -> list[PlanRow]:
     """The workload's improvement plan in priority order (see plan_ordered), filtered. One workload has at most
-    one item per best practice of its lenses, so the page shows them all."""
-    return plan_rows(plan_items(ImprovementItem.objects.filter(workload=workload), filters or PlanFilters()))
+    one item per best practice of its lenses, so the page shows them all. The workload profile's priorities come
+    first (issue 17): a correlated lookup, cheap for one workload's few dozen items."""
+    items = plan_items(ImprovementItem.objects.filter(workload=workload), filters or PlanFilters())
+    ranked = items.alias(ranked_priority=item_priority()).order_by(
+        "-ranked_priority", "priority", Lower("workload__name"), "workload_id", "pk"
+    )
+    return plan_rows(ranked)
 
 
 def plan_items(items: QuerySet[ImprovementItem], filters: PlanFilters) -> QuerySet[ImprovementItem]:

@@ -33,11 +33,16 @@ from ..models import (
     ImprovementItem,
     Membership,
     Milestone,
+    ProfilePriority,
     Review,
+    ReviewTemplate,
+    ReviewTemplateVersion,
     RiskAcceptance,
     Team,
+    TemplateUse,
     User,
     Workload,
+    WorkloadProfile,
 )
 
 FORMAT = "wa-security-reviews-data"
@@ -91,6 +96,12 @@ TABLES = (
     # Who asked, who approved and why: the history an auditor reads must travel with the items.
     Table("risk_acceptances", RiskAcceptance),
     Table("milestones", Milestone),
+    Table("review_templates", ReviewTemplate),
+    Table("review_template_versions", ReviewTemplateVersion),
+    Table("template_uses", TemplateUse),
+    Table("workload_profiles", WorkloadProfile),
+    # Derived from the profiles, but kept: the plan ranks by them, and recomputing needs the rules in force.
+    Table("profile_priorities", ProfilePriority),
     Table("audit_events", AuditEvent),
 )
 

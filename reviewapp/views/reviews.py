@@ -22,13 +22,17 @@ from checks.selectors import evidence_by_bp, has_evidence, suggested_practices
 from checks.services import suggestions_apply
 from questionnaire.models import Question
 
-from ..access import Action, get_review_for_user, get_workload_for_user, may
+from ..access import Action, get_review_for_user, get_template_for_user, get_workload_for_user, may
 from ..lib.charts import area_risk_chart
+from ..lib.display import with_display
 from ..models import Answer, NotApplicableReason, Review
 from ..selectors import lens_upgrade_available, question_neighbours, review_summary
+from ..selectors.profiles import question_priorities
 from ..selectors.reviews import ReviewSummary
+from ..selectors.templates import template_updates
 from ..services import AnswerConflict, answer_record, review_start
 from ..services.answers import CHOICE_NOTE_MAX_LENGTH
+from ..services.templates import review_start_from_template
 from ..specs import version_catalogue, version_specs
 from . import AuthenticatedRequest
 
@@ -80,7 +84,18 @@ class Draft:
 @require_POST
 def start(request: AuthenticatedRequest, workload_id) -> HttpResponse:
     workload = get_workload_for_user(request.user, workload_id, Action.EDIT)
+    template_id = request.POST.get("template")
     try:
+        if template_id:
+            template = get_template_for_user(request.user, template_id)
+            review, applied = review_start_from_template(
+                workload=workload, actor=request.user, template=template
+            )
+            messages.success(
+                request,
+                f"Started from {template.name} version {applied.version}: {len(applied.filled)} answered.",
+            )
+            return redirect("review_overview", review_id=review.pk)
         review = review_start(workload=workload, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -94,6 +109,11 @@ def overview(request: AuthenticatedRequest, review_id) -> HttpResponse:
     review = get_review_for_user(request.user, review_id)
     summary = review_summary(review, with_missing=True)
     chart = area_risk_chart([(area.name, area.counts.as_dict()) for area in summary.areas])
+    # The workload profile's priorities come first (sorted is stable: catalogue order within each level).
+    priorities = question_priorities(review)
+    for row in summary.rows:
+        with_display(row, priority=priorities.get(row.code))
+    summary.rows.sort(key=lambda row: -(priorities[row.code].priority if row.code in priorities else 0))
     first_open = next((row.code for row in summary.rows if not row.answered), None)
     context = {
         "review": review,
@@ -104,6 +124,7 @@ def overview(request: AuthenticatedRequest, review_id) -> HttpResponse:
         "first_open": first_open,
         "can_edit": may(request.user, review, Action.EDIT),
         "newer_version": lens_upgrade_available(review),
+        "template_updates": template_updates(review),
     }
     return render(request, "reviews/overview.html", context)
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("reviewapp.views.reports")),
     path("", include("reviewapp.views.portfolio")),
     path("", include("reviewapp.views.jira")),
+    path("", include("reviewapp.views.templates")),
+    path("", include("reviewapp.views.profiles")),
     path("dashboard/", include("reviewapp.views.dashboard")),
     path("", include("checks.urls")),
     path("api/", include("reviewapp.api.urls")),

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..access import Action, get_workload_for_user, may, teams_writable_by
+from ..access import Action, get_workload_for_user, may, teams_writable_by, templates_visible_to
 from ..forms import WorkloadFilterForm, WorkloadForm, add_service_errors
 from ..lib.aws_regions import region_label
 from ..lib.display import with_display
@@ -138,6 +138,16 @@ def workload_detail(request: AuthenticatedRequest, workload_id: UUID) -> HttpRes
             "can_edit": may(request.user, workload, Action.EDIT),
             "can_administer": may(request.user, workload, Action.ADMINISTER),
             "can_start_review": not has_default_review and not workload.is_archived,
+            # Templates to start the review from: only looked up when a review may be started.
+            "start_templates": (
+                templates_visible_to(request.user)
+                .filter(lens__slug=settings.DEFAULT_LENS_SLUG)
+                .order_by("name")
+                if not has_default_review
+                and not workload.is_archived
+                and may(request.user, workload, Action.EDIT)
+                else []
+            ),
             "activity": activity,
         },
     )

@@ -24,6 +24,8 @@ from reviewapp.services.data_transfer import (
     data_export_json,
     data_import,
 )
+from reviewapp.services.profiles import profile_update
+from reviewapp.services.templates import template_apply, template_create, template_update
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,13 @@ def populated(review, owner, contributor):
         ticket_url="https://tickets.example.test/SEC-1",
     )
     milestone_create(review=review, actor=owner, name="Before launch")
+    # Templates and profiles travel too: a template with two versions, the one the review took, a profile.
+    template = template_create(
+        actor=owner, lens=review.lens, team=review.workload.team, name="Landing zone", entries={"SEC3": {}}
+    )
+    template_apply(review=review, template=template, actor=owner)
+    template_update(template=template, actor=owner, name="Landing zone", entries={"SEC3": {"notes": "v2"}})
+    profile_update(workload=review.workload, actor=owner, answers={"internet_facing": True})
     return review
 
 

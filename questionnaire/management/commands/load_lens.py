@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questionnaire.catalogue import LENS_DIR, lens_version_store, read_own_lens_file
+from questionnaire.catalogue import LENS_DIR, RULES_SUFFIX, lens_version_store, read_own_lens_file
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", type=Path, help="lens files; default: the built-in ones")
 
     def handle(self, *args, files: list[Path], **options):
-        paths = files or sorted(LENS_DIR.glob("*.json"))
+        # A lens's profile rules sit beside it and are read with it.
+        paths = files or sorted(p for p in LENS_DIR.glob("*.json") if not p.name.endswith(RULES_SUFFIX))
         if not paths:
             raise CommandError(f"no lens files found in {LENS_DIR}")
         for path in paths:
