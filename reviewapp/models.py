@@ -565,3 +565,9 @@ class SavedFilter(models.Model):
 from .jira.models import JiraConnection, JiraLink  # noqa: E402
 
 __all__ += ["JiraConnection", "JiraLink", "ReportJob", "SavedFilter"]
+
+# Workload shares (read only by access.py) and evidence files live in their topic modules.
+from .attachments.models import EVIDENCE_TYPES, EvidenceFile  # noqa: E402
+from .sharing.models import WorkloadShare  # noqa: E402
+
+__all__ += ["EVIDENCE_TYPES", "EvidenceFile", "WorkloadShare"]

@@ -8,6 +8,7 @@ from . import (
     answers,
     docs,
     evidence,
+    evidence_files,
     evidence_imports,
     items,
     jira,
@@ -16,6 +17,7 @@ from . import (
     portfolio,
     reports,
     reviews,
+    sharing,
     teams,
     watool,
     workloads,
@@ -31,9 +33,28 @@ v1 = [
         workloads.WorkloadArchive.as_view(),
         name="api_workload_archive",
     ),
+    path("workloads/<uuid:workload_id>/shares/", sharing.ShareList.as_view(), name="api_share_list"),
+    path(
+        "workloads/<uuid:workload_id>/shares/<uuid:share_id>/",
+        sharing.ShareDetail.as_view(),
+        name="api_share_detail",
+    ),
     path("workloads/<uuid:workload_id>/reviews/", reviews.ReviewList.as_view(), name="api_review_list"),
     path("reviews/<uuid:review_id>/", reviews.ReviewDetail.as_view(), name="api_review_detail"),
     path("reviews/<uuid:review_id>/answers/", answers.AnswerList.as_view(), name="api_answer_list"),
+    path(
+        "reviews/<uuid:review_id>/files/", evidence_files.EvidenceFileList.as_view(), name="api_evidence_file_list"
+    ),
+    path(
+        "reviews/<uuid:review_id>/files/<uuid:file_id>/",
+        evidence_files.EvidenceFileDetail.as_view(),
+        name="api_evidence_file_detail",
+    ),
+    path(
+        "reviews/<uuid:review_id>/files/<uuid:file_id>/content/",
+        evidence_files.EvidenceFileContent.as_view(),
+        name="api_evidence_file_content",
+    ),
     path(
         "reviews/<uuid:review_id>/answers/<str:question_code>/",
         answers.AnswerDetail.as_view(),

@@ -11,7 +11,7 @@ Everything here is plain data; templates escape it. Building runs a fixed number
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from questionnaire.rating import Level, Risk
 from ..models import WORK_LEFT, ItemStatus, Milestone, NotApplicableReason, Review, User
 from ..risk import RISK_ORDER, RiskCounts, level_sort_key
 from ..selectors import PlanFilters, improvement_plan
+from ..selectors.evidence_files import evidence_file_lines
 from ..services.milestones import milestone_verify, review_snapshot
 from .errors import ReportTooLarge
 
@@ -193,6 +194,8 @@ class ReportContent:
     plan: list[PlanLine]
     runs: list[RunLine]
     evidence_available: bool
+    # The evidence files attached to the review (or frozen in the milestone), with their SHA-256.
+    evidence_files: list[dict[str, Any]] = field(default_factory=list)
     milestone_name: str = ""
     milestone_sha256: str = ""
     milestone_verified: bool = False
@@ -465,6 +468,13 @@ def _check_size(sections: list[QuestionSection], plan: list[PlanLine]) -> None:
         )
 
 
+def _evidence_files(review: Review, milestone: Milestone | None) -> list[dict[str, Any]]:
+    """A milestone's report lists the files its snapshot froze (none for milestones older than files)."""
+    if milestone is not None:
+        return list(milestone.snapshot.get("evidence_files", []))
+    return evidence_file_lines(review)
+
+
 def build_report(review: Review, *, milestone: Milestone | None = None, kind: str = "full") -> ReportContent:
     """Everything a report of `review` shows: the current answers, or `milestone`'s snapshot when given."""
     if kind not in KINDS:
@@ -504,6 +514,7 @@ def build_report(review: Review, *, milestone: Milestone | None = None, kind: st
         plan=plan,
         runs=_runs(workload.pk, as_of) if kind == "full" else [],
         evidence_available=bool(evidence),
+        evidence_files=_evidence_files(review, milestone) if kind == "full" else [],
     )
     if milestone is not None:
         content.milestone_name = milestone.name

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
@@ -29,6 +29,7 @@ from ..services import AnswerConflict, answer_record, review_start
 from ..services.answers import CHOICE_NOTE_MAX_LENGTH
 from ..specs import version_specs
 from . import AuthenticatedRequest
+from .evidence_files import files_context, question_or_404
 
 
 @dataclass
@@ -153,7 +154,9 @@ def _question_context(
         }
         for bp in (question.best_practices.order_by("order") if full else ())
     ]
+    files = files_context(request, review, question) if full else {}
     return {
+        **files,
         "review": review,
         "workload": review.workload,
         "question": question,
@@ -182,18 +185,11 @@ def _question_context(
     }
 
 
-def _question(review, question_code: str) -> Question:
-    question = Question.objects.filter(lens_version_id=review.lens_version_id, code=question_code).first()
-    if question is None:
-        raise Http404("No such question in this review's lens")
-    return question
-
-
 @require_http_methods(["GET", "POST"])
 def question_page(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     action = Action.EDIT if request.method == "POST" else Action.VIEW
     review = get_review_for_user(request.user, review_id, action)
-    question = _question(review, question_code)
+    question = question_or_404(review, question_code)
     if request.method == "GET":
         answer = Answer.objects.get(review=review, question=question)
         context = _question_context(request, review, question, Draft.of(answer))
@@ -263,7 +259,7 @@ def question_page(request: AuthenticatedRequest, review_id, question_code: str) 
 def suggestions(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     """Evidence suggests, a person decides: GET shows what would be ticked, POST (the confirmation) saves."""
     review = get_review_for_user(request.user, review_id, Action.EDIT)
-    question = _question(review, question_code)
+    question = question_or_404(review, question_code)
     page = reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})
     if request.method == "GET":
         answer = Answer.objects.get(review=review, question=question)

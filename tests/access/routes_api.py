@@ -130,7 +130,7 @@ def api(scope: str, **options) -> Route:
 
 ROUTES = {
     "api_team_list": api("user"),
-    "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}),
+    "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}, on_team=True),
     "api_workload_list": api("user", write="post", data=_new_workload),
     "api_workload_detail": api(
         "object", kwargs=_workload, write="patch", data=lambda world: {"notes": "API"}
