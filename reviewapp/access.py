@@ -11,10 +11,11 @@ ADMIN does everything.
 The rule for a workload is `workload_actions` (one object) with its list form `workloads_visible_to` (and
 `user_sees_workload`, the same rule as a filter over many users). A workload shared with another team
 (sharing/models.py) gives that team's members the share's role, capped by their own role in their team, until
-the share's expiry day is over; the three functions apply that side by side, and nothing else reads shares. Every object under a workload (review, improvement item,
-milestone, evidence run, AWS account, report) is decided by its workload's rule, through `get_<thing>_for_user`,
-which fetches AND authorises in one call, with the select_related its callers need, and leaves the decision on
-the instance it returns (`grant`, see models.Grant) for `may()`.
+the share's expiry day is over; the three functions apply that side by side, and nothing else reads shares.
+Every object under a workload (review, improvement item, milestone, evidence run, evidence file, AWS account,
+report) is decided by its workload's rule, through `get_<thing>_for_user`, which fetches AND authorises in one
+call, with the select_related its callers need, and leaves the decision on the instance it returns (`grant`,
+see models.Grant) for `may()`.
 """
 
 from __future__ import annotations

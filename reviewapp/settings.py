@@ -289,7 +289,9 @@ STORAGES = {
         if envstr("EVIDENCE_S3_BUCKET")
         else {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": envstr("EVIDENCE_FILES_ROOT") or str(BASE_DIR / "var" / "evidence-files")},
+            "OPTIONS": {
+                "location": envstr("EVIDENCE_FILES_ROOT") or str(BASE_DIR / "var" / "evidence-files")
+            },
         }
     ),
     # Hashed names let browsers cache static files forever; plain storage keeps tests free of collectstatic.

@@ -28,7 +28,9 @@ class EvidenceFileOut(serializers.Serializer):
     question_code = serializers.CharField()
     bp_code = serializers.CharField()
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=list(EVIDENCE_TYPES), help_text="The type its content was checked to be.")
+    kind = serializers.ChoiceField(
+        choices=list(EVIDENCE_TYPES), help_text="The type its content was checked to be."
+    )
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
     description = serializers.CharField()
@@ -39,7 +41,9 @@ class EvidenceFileOut(serializers.Serializer):
 
 class EvidenceFileIn(serializers.Serializer):
     bp_code = serializers.CharField(max_length=40, help_text="A best practice of the review's lens.")
-    file = serializers.FileField(help_text="PDF, PNG, JPEG, TXT, CSV or JSON, at most EVIDENCE_FILE_MAX_BYTES.")
+    file = serializers.FileField(
+        help_text="PDF, PNG, JPEG, TXT, CSV or JSON, at most EVIDENCE_FILE_MAX_BYTES."
+    )
     valid_until = serializers.DateField(required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
 
@@ -84,7 +88,10 @@ class EvidenceFileList(ApiView):
         operation_id="evidence_files_create",
         summary="Attach a file to a best practice of a review",
         request={"multipart/form-data": EvidenceFileIn},
-        responses={201: EvidenceFileOut, 400: OpenApiResponse(description="Oversize, mistyped or bad input.")},
+        responses={
+            201: EvidenceFileOut,
+            400: OpenApiResponse(description="Oversize, mistyped or bad input."),
+        },
         examples=[OpenApiExample("Attached", value=FILE_EXAMPLE, response_only=True, status_codes=["201"])],
         tags=["evidence files"],
     )

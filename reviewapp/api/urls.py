@@ -43,7 +43,9 @@ v1 = [
     path("reviews/<uuid:review_id>/", reviews.ReviewDetail.as_view(), name="api_review_detail"),
     path("reviews/<uuid:review_id>/answers/", answers.AnswerList.as_view(), name="api_answer_list"),
     path(
-        "reviews/<uuid:review_id>/files/", evidence_files.EvidenceFileList.as_view(), name="api_evidence_file_list"
+        "reviews/<uuid:review_id>/files/",
+        evidence_files.EvidenceFileList.as_view(),
+        name="api_evidence_file_list",
     ),
     path(
         "reviews/<uuid:review_id>/files/<uuid:file_id>/",

@@ -6,7 +6,9 @@ when it counts as evidence. The type is what the content is (checked on upload),
 
 from __future__ import annotations
 
+import os
 import uuid
+from typing import Any
 
 from django.core.files.storage import Storage, storages
 from django.db import models
@@ -23,9 +25,50 @@ EVIDENCE_TYPES = {
 }
 
 
+class EvidenceStorage(Storage):
+    """The "evidence" storage of settings.STORAGES (the filesystem by default, S3 when configured), looked up on
+    every use: a FileField keeps the storage it was given when models load, and this one follows settings."""
+
+    @property
+    def backend(self) -> Storage:
+        return storages["evidence"]
+
+    def open(self, name: str, mode: str = "rb") -> Any:
+        return self.backend.open(name, mode)
+
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        return self.backend.save(name, content, max_length=max_length)
+
+    def delete(self, name: str) -> None:
+        self.backend.delete(name)
+
+    def exists(self, name: str) -> bool:
+        return self.backend.exists(name)
+
+    def size(self, name: str) -> int:
+        return self.backend.size(name)
+
+    def url(self, name: str | None) -> str:
+        return self.backend.url(name)
+
+    def path(self, name: str) -> str:
+        return self.backend.path(name)
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        return self.backend.listdir(path)
+
+    def generate_filename(self, filename: str | os.PathLike[str]) -> str:
+        return self.backend.generate_filename(filename)
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return self.backend.get_available_name(name, max_length=max_length)
+
+
+_EVIDENCE_STORAGE = EvidenceStorage()
+
+
 def evidence_storage() -> Storage:
-    """The "evidence" storage of settings.STORAGES: the filesystem by default, S3 when configured."""
-    return storages["evidence"]
+    return _EVIDENCE_STORAGE
 
 
 def evidence_path(instance: EvidenceFile, filename: str) -> str:
@@ -52,9 +95,7 @@ class EvidenceFile(models.Model):
         ordering = ["review", "bp_code", "uploaded_at"]
         indexes = [models.Index(fields=["review", "question_code"], name="evidencefile_question")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=list(EVIDENCE_TYPES)), name="evidencefile_kind"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=list(EVIDENCE_TYPES)), name="evidencefile_kind"),
         ]
 
     def __str__(self) -> str:

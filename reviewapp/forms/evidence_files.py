@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ..services.evidence_files import DESCRIPTION_MAX_LENGTH
+from .common import choice_field
 from .plan import DateInput
 
 
@@ -16,12 +17,13 @@ class EvidenceFileForm(forms.Form):
         help_text="PDF, PNG, JPEG, TXT, CSV or JSON; the type is read from the content, not the name."
     )
     valid_until = forms.DateField(
-        required=False, widget=DateInput(), label="Valid until", help_text="When this evidence goes out of date."
+        required=False,
+        widget=DateInput(),
+        label="Valid until",
+        help_text="When this evidence goes out of date.",
     )
     description = forms.CharField(required=False, max_length=DESCRIPTION_MAX_LENGTH, label="What it shows")
 
     def __init__(self, *args: Any, practices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        bp_field = self.fields["bp_code"]
-        assert isinstance(bp_field, forms.ChoiceField)  # noqa: S101  # declared just above
-        bp_field.choices = practices
+        choice_field(self, "bp_code").choices = practices

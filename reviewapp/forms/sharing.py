@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ..models import Team, WorkloadShare
+from .common import model_choice_field
 from .plan import DateInput
 
 
@@ -23,6 +24,4 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        team_field = self.fields["team"]
-        assert isinstance(team_field, forms.ModelChoiceField)  # noqa: S101  # declared just above
-        team_field.queryset = teams
+        model_choice_field(self, "team").queryset = teams

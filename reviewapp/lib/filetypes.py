@@ -54,7 +54,9 @@ def _text(chunks: Iterable[bytes]) -> str:
             "This file is not a PDF, PNG or JPEG, nor UTF-8 text (TXT, CSV or JSON)."
         ) from None
     if any(char < " " and char not in _TEXT_CONTROL_OK for char in text):
-        raise UnsupportedFile("This file holds binary data: it is not a PDF, PNG, JPEG, TXT, CSV or JSON file.")
+        raise UnsupportedFile(
+            "This file holds binary data: it is not a PDF, PNG, JPEG, TXT, CSV or JSON file."
+        )
     return text
 
 
@@ -87,12 +89,16 @@ def detect_kind(name: str, chunks: Iterable[bytes]) -> str:
             kind = "JSON"
         elif claimed == "CSV":
             if not _is_csv(text):
-                raise UnsupportedFile("This file is named .csv but its content is not a comma-separated table.")
+                raise UnsupportedFile(
+                    "This file is named .csv but its content is not a comma-separated table."
+                )
             kind = "CSV"
         else:
             kind = "TXT"
     if claimed is not None and claimed != kind:
-        raise UnsupportedFile(f"This file is named {PurePath(name).suffix} but its content is {_label(kind)}.")
+        raise UnsupportedFile(
+            f"This file is named {PurePath(name).suffix} but its content is {_label(kind)}."
+        )
     return kind
 
 

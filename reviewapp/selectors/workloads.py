@@ -10,11 +10,11 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
-    ExpressionWrapper,
     Case,
     CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,

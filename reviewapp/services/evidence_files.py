@@ -62,7 +62,9 @@ def _checked(upload: UploadedFile, valid_until: date | None, description: str) -
     if size == 0:
         errors["file"] = ["The file is empty."]
     elif size > limit:
-        errors["file"] = [f"The file is {_megabytes(size)}; evidence files may be at most {_megabytes(limit)}."]
+        errors["file"] = [
+            f"The file is {_megabytes(size)}; evidence files may be at most {_megabytes(limit)}."
+        ]
     else:
         try:
             kind = detect_kind(upload.name or "", upload.chunks())

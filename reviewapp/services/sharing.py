@@ -51,9 +51,7 @@ def _problems(workload: Workload, team: Team, role: str, expires_on: date) -> di
 
 
 @transaction.atomic
-def share_set(
-    *, workload: Workload, team: Team, role: str, expires_on: date, actor: User
-) -> WorkloadShare:
+def share_set(*, workload: Workload, team: Team, role: str, expires_on: date, actor: User) -> WorkloadShare:
     """Share `workload` with `team` as `role` until `expires_on`; a team already shared with gets the new
     role and expiry (one share per team)."""
     errors = _problems(workload, team, role, expires_on)

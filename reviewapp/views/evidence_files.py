@@ -118,7 +118,9 @@ def file_delete(request: AuthenticatedRequest, review_id: UUID, file_id: UUID) -
 
 
 urlpatterns = [
-    path("<uuid:review_id>/questions/<str:question_code>/files/", question_files, name="review_question_files"),
+    path(
+        "<uuid:review_id>/questions/<str:question_code>/files/", question_files, name="review_question_files"
+    ),
     path("<uuid:review_id>/files/<uuid:file_id>/", file_download, name="evidence_file_download"),
     path("<uuid:review_id>/files/<uuid:file_id>/delete/", file_delete, name="evidence_file_delete"),
 ]

@@ -43,6 +43,8 @@ ROUTES = {
         data=_upload,
         write_ok=(201,),
     ),
-    "api_evidence_file_detail": Route(scope="object", api=True, kwargs=_file, write="delete", write_ok=(204,)),
+    "api_evidence_file_detail": Route(
+        scope="object", api=True, kwargs=_file, write="delete", write_ok=(204,)
+    ),
     "api_evidence_file_content": Route(scope="object", api=True, kwargs=_file),
 }

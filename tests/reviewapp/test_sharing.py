@@ -40,7 +40,9 @@ def test_an_unshared_workload_is_invisible_to_another_team(client, workload, par
     assert workload not in workloads_visible_to(partner)
 
 
-def test_a_viewer_share_lets_the_other_team_read_but_not_answer(client, workload, review, owner, partner, partners):
+def test_a_viewer_share_lets_the_other_team_read_but_not_answer(
+    client, workload, review, owner, partner, partners
+):
     share_set(workload=workload, team=partners, role="VIEWER", expires_on=_until(), actor=owner)
     assert workload_actions(partner, workload) == frozenset({Action.VIEW})
     client.force_login(partner)
@@ -102,7 +104,9 @@ def test_bad_shares_are_refused_with_reasons_and_write_nothing(client, workload,
     url = reverse("workload_shares", args=[workload.pk])
     past = client.post(url, {"team": partners.pk, "role": "VIEWER", "expires_on": "2000-01-01"})
     assert past.status_code == 400 and "has passed" in past.content.decode()
-    too_long = client.post(url, {"team": partners.pk, "role": "VIEWER", "expires_on": _until(4000).isoformat()})
+    too_long = client.post(
+        url, {"team": partners.pk, "role": "VIEWER", "expires_on": _until(4000).isoformat()}
+    )
     assert too_long.status_code == 400 and "at most 365 days" in too_long.content.decode()
     with pytest.raises(ValidationError, match="owns this workload already"):
         share_set(workload=workload, team=team, role="VIEWER", expires_on=_until(), actor=owner)
@@ -156,7 +160,9 @@ def test_the_sharing_page_runs_a_fixed_number_of_queries(client, workload, owner
         assert client.get(url).status_code == 200
 
 
-def test_the_api_shares_lists_and_revokes(client, workload, owner, partner, partners, django_assert_num_queries):
+def test_the_api_shares_lists_and_revokes(
+    client, workload, owner, partner, partners, django_assert_num_queries
+):
     client.force_login(owner)
     url = reverse("api_share_list", args=[workload.pk])
     created = client.post(
@@ -171,7 +177,8 @@ def test_the_api_shares_lists_and_revokes(client, workload, owner, partner, part
         listed = client.get(url).json()
     assert [row["role"] for row in listed["results"]] == ["CONTRIBUTOR"]
     bad = client.post(
-        url, {"team": str(partners.pk), "role": "OWNER", "expires_on": _until().isoformat()},
+        url,
+        {"team": str(partners.pk), "role": "OWNER", "expires_on": _until().isoformat()},
         content_type="application/json",
     )
     assert bad.status_code == 400 and "role" in bad.json()
@@ -181,7 +188,9 @@ def test_the_api_shares_lists_and_revokes(client, workload, owner, partner, part
     assert client.get(reverse("api_workload_detail", args=[workload.pk])).status_code == 404
 
 
-def test_reminders_reach_members_of_a_team_the_workload_is_shared_with(workload, review, owner, partner, partners):
+def test_reminders_reach_members_of_a_team_the_workload_is_shared_with(
+    workload, review, owner, partner, partners
+):
     from reviewapp.access import user_sees_workload
     from reviewapp.models import ImprovementItem
 
