@@ -92,7 +92,20 @@ class EvidenceFileList(ApiView):
             201: EvidenceFileOut,
             400: OpenApiResponse(description="Oversize, mistyped or bad input."),
         },
-        examples=[OpenApiExample("Attached", value=FILE_EXAMPLE, response_only=True, status_codes=["201"])],
+        examples=[
+            OpenApiExample(
+                "A screenshot",
+                value={
+                    "bp_code": "SEC01-BP02",
+                    "file": "root-mfa-screenshot.png",
+                    "valid_until": "2025-09-30",
+                    "description": "Root user MFA in the account settings",
+                },
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            OpenApiExample("Attached", value=FILE_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
         tags=["evidence files"],
     )
     def post(self, request: ApiRequest, review_id) -> Response:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from questionnaire.models import Question
+from questionnaire.models import BestPractice, Question
 
 from ..access import Action, get_evidence_file_for_user, get_review_for_user, may
 from ..forms import add_service_errors
@@ -37,12 +37,18 @@ def question_or_404(review: Review, question_code: str) -> Question:
 
 
 def files_context(
-    request: AuthenticatedRequest, review: Review, question: Question, form: EvidenceFileForm | None = None
+    request: AuthenticatedRequest,
+    review: Review,
+    question: Question,
+    form: EvidenceFileForm | None = None,
+    *,
+    practices: list[BestPractice] | None = None,
 ) -> dict:
-    """What templates/reviews/_evidence_files.html shows; the question page includes it too."""
+    """What templates/reviews/_evidence_files.html shows; the question page includes it too, passing the
+    practices it has loaded already."""
     can_edit = may(request.user, review, Action.EDIT)
     if form is None and can_edit:
-        form = EvidenceFileForm(practices=_practices(question))
+        form = EvidenceFileForm(practices=_practices(question, practices))
     return {
         "review": review,
         "question": question,
@@ -52,8 +58,9 @@ def files_context(
     }
 
 
-def _practices(question: Question) -> list[tuple[str, str]]:
-    return [(bp.code, f"{bp.code} {bp.title}") for bp in question.best_practices.order_by("order")]
+def _practices(question: Question, loaded: list[BestPractice] | None = None) -> list[tuple[str, str]]:
+    practices = loaded if loaded is not None else question.best_practices.order_by("order")
+    return [(bp.code, f"{bp.code} {bp.title}") for bp in practices]
 
 
 def _page(review: Review, question: Question) -> str:

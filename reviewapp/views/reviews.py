@@ -143,6 +143,7 @@ def _question_context(
         choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
     ]
     theirs = extra.get("theirs")
+    best_practices = list(question.best_practices.order_by("order")) if full else []
     practices: list[dict[str, Any]] = [
         {
             "bp": bp,
@@ -152,9 +153,9 @@ def _question_context(
             "note": draft.choice_notes.get(bp.code, ""),
             "evidence": evidence.get(bp.code),
         }
-        for bp in (question.best_practices.order_by("order") if full else ())
+        for bp in best_practices
     ]
-    files = files_context(request, review, question) if full else {}
+    files = files_context(request, review, question, practices=best_practices) if full else {}
     return {
         **files,
         "review": review,

@@ -222,12 +222,13 @@ def test_the_overview_counts_risks_per_review_and_area(client, review, owner):
 def test_page_query_counts_do_not_grow_with_answers(client, review, owner, django_assert_num_queries):
     client.force_login(owner)
     client.get(question_url(review, "SEC1"))  # warm the per-version spec cache
-    # Evidence: the latest run, then one aggregate over its findings and the imported ones.
-    with django_assert_num_queries(10):
+    # Evidence: the latest run, then one aggregate over its findings and the imported ones; then the
+    # question's evidence files.
+    with django_assert_num_queries(11):
         client.get(question_url(review, "SEC1"))
     for code in ["SEC1", "SEC2", "SEC3", "SEC4", "SEC5", "SEC6"]:
         post_answer(client, review, code, none_of_these="on")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(question_url(review, "SEC1"))
     with django_assert_num_queries(7):
         client.get(reverse("review_overview", kwargs={"review_id": review.pk}))
