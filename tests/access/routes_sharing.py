@@ -2,7 +2,8 @@
 
 prepare() gives the share personas (personas.py) their teams: "Partners", owned by share_viewer, gets the
 world's workload as VIEWER; "Integrators", owned by share_contributor, as CONTRIBUTOR. A third team, with no
-persona in it, holds the share the routes read and revoke, so revoking never changes a persona's access."""
+persona in it, holds the share the routes read and revoke, so revoking never changes a persona's access.
+This module's prepare() runs after those of routes_api and routes_reviews (alphabetical), which add workloads."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ JSON = "application/json"
 
 
 def prepare(world: World) -> None:
-    from reviewapp.models import User
+    from reviewapp.models import User, Workload
     from reviewapp.services import team_create
     from reviewapp.services.sharing import share_set
 
@@ -27,7 +28,10 @@ def prepare(world: World) -> None:
     ):
         user = User.objects.create_user(username=persona, password="x" * 16)
         team = team_create(name=team_name, actor=user)
-        share_set(workload=world.workload, team=team, role=role, expires_on=until, actor=world.owner)
+        # Every workload of the world's team (the areas before this one add some, such as one not yet
+        # reviewed): the personas hold the share's actions on all of them, as on the world's workload.
+        for workload in Workload.objects.filter(team=world.team):
+            share_set(workload=workload, team=team, role=role, expires_on=until, actor=world.owner)
         world.extra[persona] = user
     world.extra["share_other_team"] = team_create(name="Archive readers", actor=world.owner)
     world.extra["share"] = share_set(
