@@ -9,11 +9,13 @@ edits workloads and works the plan; VIEWER reads. Organisation SECURITY_LEAD rea
 ADMIN does everything.
 
 The rule for a workload is `workload_actions` (one object) with its list form `workloads_visible_to` (and
-`user_sees_workload`, the same rule as a filter over many users). Sharing a workload with another team belongs
-in those three, side by side, and nowhere else. Every object under a workload (review, improvement item,
-milestone, evidence run, AWS account, report) is decided by its workload's rule, through `get_<thing>_for_user`,
-which fetches AND authorises in one call, with the select_related its callers need, and leaves the decision on
-the instance it returns (`grant`, see models.Grant) for `may()`.
+`user_sees_workload`, the same rule as a filter over many users). A workload shared with another team
+(sharing/models.py) gives that team's members the share's role, capped by their own role in their team, until
+the share's expiry day is over; the three functions apply that side by side, and nothing else reads shares.
+Every object under a workload (review, improvement item, milestone, evidence run, evidence file, AWS account,
+report) is decided by its workload's rule, through `get_<thing>_for_user`, which fetches AND authorises in one
+call, with the select_related its callers need, and leaves the decision on the instance it returns (`grant`,
+see models.Grant) for `may()`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import Any, TypeAlias, TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from checks.models import AwsTarget, EvidenceImport, EvidenceRun
 
@@ -33,6 +36,7 @@ from .models import (
     Action,
     ApiToken,
     AuditEvent,
+    EvidenceFile,
     Grant,
     ImprovementItem,
     Membership,
@@ -46,6 +50,7 @@ from .models import (
     Team,
     User,
     Workload,
+    WorkloadShare,
 )
 
 __all__ = [
@@ -60,6 +65,7 @@ __all__ = [
     "audit_workloads",
     "get_acceptance_for_user",
     "get_audit_scope_for_user",
+    "get_evidence_file_for_user",
     "get_evidence_import_for_user",
     "get_item_for_user",
     "get_jira_team_for_user",
@@ -69,6 +75,7 @@ __all__ = [
     "get_review_for_user",
     "get_run_for_user",
     "get_saved_filter_for_user",
+    "get_share_for_user",
     "get_target_for_user",
     "get_team_for_user",
     "get_template_for_user",
@@ -157,11 +164,51 @@ def _team_role_actions(user: Viewer, team_id: Any, role: Any = _UNFETCHED) -> fr
     return actions
 
 
+def _active_shares() -> Q:
+    """Shares that still grant their role: the expiry day itself included, nothing after it (no job needed)."""
+    return Q(expires_on__gte=timezone.localdate())
+
+
+def _share_actions(share_role: str, member_role: str) -> frozenset[Action]:
+    """A share grants its role to the members of the team it names, never more than each member's own role in
+    that team: a VIEWER of the receiving team stays a viewer under a CONTRIBUTOR share. OWNER is never shared,
+    so a share never lets anyone archive, connect accounts or share the workload further."""
+    return _TEAM_ROLE_ACTIONS.get(share_role, frozenset()) & _TEAM_ROLE_ACTIONS.get(member_role, frozenset())
+
+
 def workload_actions(user: Viewer, workload: Workload, *, team_role: Any = _UNFETCHED) -> frozenset[Action]:
-    """THE rule for one workload and everything under it. A share of the workload with another team (a role
-    with an expiry) is one more source of actions here, and in workloads_visible_to / user_sees_workload.
-    `team_role`: the user's role in the workload's team, when fetched in the same query (see _member_role)."""
-    return _team_role_actions(user, workload.team_id, team_role)
+    """THE rule for one workload and everything under it: the user's role in the workload's team, their
+    organisation role, and the active shares of the workload with other teams they belong to. One query.
+    `team_role`: the user's role in the workload's team, when fetched in the same query (see _member_role); an
+    OWNER's actions are then decided with no query at all, since no share grants more than an owner has."""
+    person = _active(user)
+    if person is None:
+        return frozenset()
+    if person.is_org_admin or team_role == Role.OWNER:
+        return _team_role_actions(person, workload.team_id, team_role)
+    limit = _token_teams(person)
+    if limit is not None and workload.team_id not in limit:
+        return frozenset()
+    # The user's memberships that matter here: in the owning team, or in a team with an active share.
+    share = FilteredRelation(
+        "team__workload_shares",
+        condition=Q(team__workload_shares__workload_id=workload.pk)
+        & Q(team__workload_shares__expires_on__gte=timezone.localdate()),
+    )
+    rows = (
+        Membership.objects.annotate(share=share)
+        .filter(Q(team_id=workload.team_id) | Q(share__isnull=False), user=person)
+        .values_list("team_id", "role", "share__role")
+    )
+    actions: frozenset[Action] = frozenset()
+    for team_id, member_role, share_role in rows:
+        if team_id == workload.team_id:
+            actions |= _TEAM_ROLE_ACTIONS.get(member_role, frozenset())
+        elif share_role:
+            actions |= _share_actions(share_role, member_role)
+    if person.reads_everything:
+        actions |= _LEAD_ACTIONS
+    return actions
 
 
 def _member_role(user: Viewer, team_path: str) -> Subquery:
@@ -210,7 +257,11 @@ def workloads_visible_to(user: Viewer) -> QuerySet[Workload]:
         return Workload.objects.none()
     if person.reads_everything:
         return _within_token_teams(person, Workload.objects.all(), "team_id")
-    return _within_token_teams(person, Workload.objects.filter(team__memberships__user=person), "team_id")
+    member = Membership.objects.filter(team_id=OuterRef("team_id"), user=person)
+    shared = WorkloadShare.objects.filter(
+        _active_shares(), workload_id=OuterRef("pk"), team__memberships__user=person
+    )
+    return _within_token_teams(person, Workload.objects.filter(Exists(member) | Exists(shared)), "team_id")
 
 
 def user_sees_workload(user_path: str, workload_path: str) -> Q:
@@ -219,8 +270,14 @@ def user_sees_workload(user_path: str, workload_path: str) -> Q:
     member = Membership.objects.filter(
         team_id=OuterRef(f"{workload_path}__team_id"), user_id=OuterRef(f"{user_path}_id")
     )
+    shared = WorkloadShare.objects.filter(
+        _active_shares(),
+        workload_id=OuterRef(f"{workload_path}__id"),
+        team__memberships__user_id=OuterRef(f"{user_path}_id"),
+    )
     return Q(**{f"{user_path}__is_active": True}) & (
         Q(Exists(member))
+        | Q(Exists(shared))
         | Q(**{f"{user_path}__is_superuser": True})
         | Q(**{f"{user_path}__org_role__in": _READS_EVERYTHING})
     )
@@ -259,7 +316,9 @@ def _workload_grant(
     return workload
 
 
-UnderWorkload = TypeVar("UnderWorkload", ImprovementItem, Milestone, EvidenceRun, EvidenceImport, AwsTarget)
+UnderWorkload = TypeVar(
+    "UnderWorkload", ImprovementItem, Milestone, EvidenceRun, EvidenceImport, AwsTarget, WorkloadShare
+)
 
 
 def _get_under_workload(
@@ -352,6 +411,28 @@ def get_target_for_user(
     targets = AwsTarget.objects.select_related("workload__team")
     what = "AWS account on this workload"
     return _get_under_workload(user, targets, action, what, pk=target_id, workload_id=workload_id)
+
+
+def get_share_for_user(
+    user: Viewer, share_id: Any, action: Action = Action.VIEW, *, workload_id: Any = None
+) -> WorkloadShare:
+    """A share of a workload with another team (with that team and the workload)."""
+    shares = WorkloadShare.objects.select_related("team", "created_by", "workload__team")
+    return _get_under_workload(user, shares, action, "share", pk=share_id, workload_id=workload_id)
+
+
+def get_evidence_file_for_user(
+    user: Viewer, file_id: Any, action: Action = Action.VIEW, *, review_id: Any = None
+) -> EvidenceFile:
+    """An evidence file with its uploader and its review's workload; `review_id` pins it to one review."""
+    files = EvidenceFile.objects.select_related("uploaded_by", "review__workload__team", "review__lens")
+    if review_id is not None:
+        files = files.filter(review_id=review_id)
+    found = files.filter(pk=file_id).first()
+    if found is None:
+        raise Http404("No such evidence file")
+    found.review.grant = _workload_grant(user, found.review.workload, action, "evidence file").grant
+    return found
 
 
 def get_report_job_for_user(

@@ -622,3 +622,9 @@ __all__ += ["ReviewTemplate", "ReviewTemplateVersion", "TemplateUse"]
 from .profiles.models import ProfilePriority, WorkloadProfile  # noqa: E402
 
 __all__ += ["ProfilePriority", "WorkloadProfile"]
+
+# Workload shares (read only by access.py) and evidence files live in their topic modules.
+from .attachments.models import EVIDENCE_TYPES, EvidenceFile  # noqa: E402
+from .sharing.models import WorkloadShare  # noqa: E402
+
+__all__ += ["EVIDENCE_TYPES", "EvidenceFile", "WorkloadShare"]

@@ -270,6 +270,30 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence files (docs/evidence-files.md): on the filesystem under EVIDENCE_FILES_ROOT, or in an S3 bucket
+    # (any S3-compatible service) when EVIDENCE_S3_BUCKET is set. Never served by URL: downloads go through
+    # access.py.
+    "evidence": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": envstr("EVIDENCE_S3_BUCKET"),
+                "endpoint_url": envstr("EVIDENCE_S3_ENDPOINT_URL") or None,
+                "region_name": envstr("EVIDENCE_S3_REGION") or None,
+                "location": envstr("EVIDENCE_S3_PREFIX"),
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        }
+        if envstr("EVIDENCE_S3_BUCKET")
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": envstr("EVIDENCE_FILES_ROOT") or str(BASE_DIR / "var" / "evidence-files")
+            },
+        }
+    ),
     # Hashed names let browsers cache static files forever; plain storage keeps tests free of collectstatic.
     "staticfiles": {
         "BACKEND": (
@@ -415,6 +439,10 @@ RISK_ACCEPTANCE_MIN_JUSTIFICATION = envint("RISK_ACCEPTANCE_MIN_JUSTIFICATION", 
 RISK_ACCEPTANCE_OWNER_APPROVES = envlist("RISK_ACCEPTANCE_OWNER_APPROVES", ["MEDIUM", "LOW"])
 if not set(RISK_ACCEPTANCE_OWNER_APPROVES) <= {"HIGH", "MEDIUM", "LOW"}:
     raise ImproperlyConfigured("RISK_ACCEPTANCE_OWNER_APPROVES lists levels: HIGH, MEDIUM, LOW")
+
+
+# The longest a workload may be shared with another team in one go (docs/sharing.md); renewing is one click.
+SHARE_MAX_DAYS = envint("SHARE_MAX_DAYS", 365, minimum=1)
 SITE_URL = envstr("SITE_URL").rstrip("/")
 
 # Daily plan upkeep (reviewapp/tasks.py), run by `celery beat`. Merged into any schedule another area defined
@@ -456,6 +484,8 @@ EVIDENCE_IMPORT_VALID_DAYS = envint("EVIDENCE_IMPORT_VALID_DAYS", EVIDENCE_VALID
 # The largest scanner output file (Prowler OCSF JSON or CSV, Security Hub ASFF) an import reads; files are parsed
 # as a stream, so this bounds time and disk, not memory per finding.
 EVIDENCE_IMPORT_MAX_BYTES = envint("EVIDENCE_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=10_000)
+# The largest evidence file (PDF, PNG, JPEG, TXT, CSV, JSON) a person may attach to a practice.
+EVIDENCE_FILE_MAX_BYTES = envint("EVIDENCE_FILE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "evidence-reap-stale-runs": {"task": "checks.tasks.reap_stale_runs", "schedule": 30.0},

@@ -80,6 +80,18 @@ def _own_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _evidence_files_in_tmp(settings, tmp_path_factory):
+    """Evidence files a test attaches land in a directory of their own, never in the checkout's var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("evidence-files"))},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _sign_in_defaults(settings):
     """Personas sign in with force_login, which skips the second factor, so MFA enforcement is off unless a
     test turns it on (tests/reviewapp/test_mfa.py does). A fixed test-only key encrypts TOTP seeds."""

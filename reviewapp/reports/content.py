@@ -28,6 +28,7 @@ from questionnaire.rating import Level, Risk
 from ..models import WORK_LEFT, ItemStatus, Milestone, NotApplicableReason, Review, RiskAcceptance, User, Workload
 from ..risk import RISK_ORDER, RiskCounts, level_sort_key
 from ..selectors import PlanFilters, improvement_plan
+from ..selectors.evidence_files import evidence_file_lines
 from ..selectors.profiles import profile_lines
 from ..services.milestones import milestone_verify, review_snapshot
 from .errors import ReportTooLarge
@@ -252,6 +253,8 @@ class ReportContent:
     evidence_available: bool
     # The workload profile: (question, "Yes" / "No" / "Not known"), empty when nobody answered it.
     profile: list[tuple[str, str]] = field(default_factory=list)
+    # The evidence files attached to the review (or frozen in the milestone), with their SHA-256.
+    evidence_files: list[dict[str, Any]] = field(default_factory=list)
     milestone_name: str = ""
     milestone_sha256: str = ""
     milestone_verified: bool = False
@@ -534,6 +537,13 @@ def _profile(workload: Workload) -> list[tuple[str, str]]:
     return [(line.text, words[line.answer]) for line in lines]
 
 
+def _evidence_files(review: Review, milestone: Milestone | None) -> list[dict[str, Any]]:
+    """A milestone's report lists the files its snapshot froze (none for milestones older than files)."""
+    if milestone is not None:
+        return list(milestone.snapshot.get("evidence_files", []))
+    return evidence_file_lines(review)
+
+
 def build_report(review: Review, *, milestone: Milestone | None = None, kind: str = "full") -> ReportContent:
     """Everything a report of `review` shows: the current answers, or `milestone`'s snapshot when given."""
     if kind not in KINDS:
@@ -575,6 +585,7 @@ def build_report(review: Review, *, milestone: Milestone | None = None, kind: st
         evidence_available=bool(evidence),
         acceptances=_acceptances(workload.pk, as_of),
         profile=_profile(workload),
+        evidence_files=_evidence_files(review, milestone) if kind == "full" else [],
     )
     if milestone is not None:
         content.milestone_name = milestone.name

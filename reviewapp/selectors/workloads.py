@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -25,11 +27,12 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from questionnaire.rating import Risk
 
 from ..access import teams_visible_to, teams_writable_by, workloads_visible_to
-from ..models import Membership, Review, Role, Team, User, Workload
+from ..models import Membership, Review, Role, Team, User, Workload, WorkloadShare
 
 # The headline order of risk.worst(): HIGH > MEDIUM > NONE > UNANSWERED > NOT_APPLICABLE.
 RISK_RANK = {Risk.HIGH: 4, Risk.MEDIUM: 3, Risk.NONE: 2, Risk.UNANSWERED: 1, Risk.NOT_APPLICABLE: 0}
@@ -169,3 +172,20 @@ def team_choices(user: User) -> list[tuple[Any, str, bool]]:
         .order_by("name")
         .values_list("pk", "name", "writable")
     )
+
+
+def share_rows(workload: Workload) -> QuerySet[WorkloadShare]:
+    """The workload's shares, active ones first, each with its team and who shared it (one query)."""
+    return (
+        WorkloadShare.objects.filter(workload=workload)
+        .select_related("team", "created_by")
+        .annotate(
+            is_active=ExpressionWrapper(Q(expires_on__gte=timezone.localdate()), output_field=BooleanField())
+        )
+        .order_by("-is_active", "team__name")
+    )
+
+
+def share_team_choices(workload: Workload) -> QuerySet[Team]:
+    """Teams the workload may be shared with: every team but its own."""
+    return Team.objects.exclude(pk=workload.team_id).order_by("name")

@@ -27,6 +27,7 @@ from ..audit import audit_record
 from ..integrity.keys import fingerprint, fingerprint_matches
 from ..models import Answer, ImprovementItem, Milestone, Review, User, Workload
 from ..risk import RiskCounts
+from ..selectors.evidence_files import evidence_file_lines
 
 SNAPSHOT_FORMAT = "reviewapp-milestone/1"
 MAX_MILESTONES_PER_WORKLOAD = 100
@@ -170,6 +171,9 @@ def milestone_create(*, review: Review, actor: User | None, name: str) -> Milest
     name = _clean_name(workload, name)
     created_at = timezone.now()
     snapshot = review_snapshot(review, name=name, created_at=created_at)
+    # The files attached as evidence at this moment, by name and SHA-256: the hash of the milestone covers
+    # them, so a file swapped or removed later shows against the milestone.
+    snapshot["evidence_files"] = evidence_file_lines(review)
     milestone = Milestone(
         workload=workload,
         review=review,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
@@ -35,6 +35,7 @@ from ..services.answers import CHOICE_NOTE_MAX_LENGTH
 from ..services.templates import review_start_from_template
 from ..specs import version_catalogue, version_specs
 from . import AuthenticatedRequest
+from .evidence_files import files_context, question_or_404
 
 
 @dataclass
@@ -179,6 +180,7 @@ def _question_context(
         choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
     ]
     theirs = extra.get("theirs")
+    best_practices = list(version_catalogue(review.lens_version_id).practices.get(question.pk, ())) if full else []
     practices: list[dict[str, Any]] = [
         {
             "bp": bp,
@@ -188,9 +190,11 @@ def _question_context(
             "note": draft.choice_notes.get(bp.code, ""),
             "evidence": evidence.get(bp.code),
         }
-        for bp in (version_catalogue(review.lens_version_id).practices.get(question.pk, ()) if full else ())
+        for bp in best_practices
     ]
+    files = files_context(request, review, question, practices=best_practices) if full else {}
     return {
+        **files,
         "review": review,
         "workload": review.workload,
         "question": question,
@@ -219,19 +223,12 @@ def _question_context(
     }
 
 
-def _question(review, question_code: str) -> Question:
-    question = version_catalogue(review.lens_version_id).question(question_code)
-    if question is None:
-        raise Http404("No such question in this review's lens")
-    return question
-
-
 @require_http_methods(["GET", "POST"])
 def question_page(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     action = Action.EDIT if request.method == "POST" else Action.VIEW
     reviews = Review.objects.annotate(has_evidence=has_evidence("workload_id"))
     review = get_review_for_user(request.user, review_id, action, queryset=reviews)
-    question = _question(review, question_code)
+    question = question_or_404(review, question_code)
     if request.method == "GET":
         summary = review_summary(review)
         # A question added by a lens upgrade has no row until its first save, which creates version 1.
@@ -303,7 +300,7 @@ def question_page(request: AuthenticatedRequest, review_id, question_code: str) 
 def suggestions(request: AuthenticatedRequest, review_id, question_code: str) -> HttpResponse:
     """Evidence suggests, a person decides: GET shows what would be ticked, POST (the confirmation) saves."""
     review = get_review_for_user(request.user, review_id, Action.EDIT)
-    question = _question(review, question_code)
+    question = question_or_404(review, question_code)
     page = reverse("review_question", kwargs={"review_id": review.pk, "question_code": question.code})
     if request.method == "GET":
         answer = Answer.objects.get(review=review, question=question)

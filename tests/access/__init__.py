@@ -70,6 +70,9 @@ class Route:
     write_ok: tuple[int, ...] = (200, 201, 204, 302, 303)
     read_ok: tuple[int, ...] = (200,)
     content_type: str | None = None
+    # The route is about the world's team itself (its page, members, Jira connection), not its workload: a
+    # persona that sees the workload only through a share has no rights here (Persona.team_actions).
+    on_team: bool = False
 
     def action(self, method: str) -> str:
         """The action calling the route with `method` needs."""

@@ -139,7 +139,7 @@ def api(scope: str, **options) -> Route:
 
 ROUTES = {
     "api_team_list": api("user"),
-    "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}),
+    "api_team_detail": api("object", kwargs=lambda world: {"team_id": world.team.pk}, on_team=True),
     "api_team_review_import": api(
         "object",
         kwargs=lambda world: {"team_id": world.team.pk},
@@ -147,6 +147,7 @@ ROUTES = {
         write="post",
         data=_review_document,
         write_ok=(201,),
+        on_team=True,
     ),
     "api_workload_list": api("user", write="post", data=_new_workload),
     "api_workload_detail": api(

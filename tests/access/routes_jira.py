@@ -60,7 +60,7 @@ def _connection_data(world: World) -> dict:
 
 def _owner_only(**kwargs) -> Route:
     """The team's connection: reading it too needs ADMINISTER (its owners, organisation admins)."""
-    return Route(scope="object", viewer_reads=False, needs="administer", **kwargs)
+    return Route(scope="object", viewer_reads=False, needs="administer", on_team=True, **kwargs)
 
 
 def _item_action(name: str, data=lambda world: {}, needs: str = "plan") -> Route:  # noqa: ANN001

@@ -27,10 +27,11 @@ def _membership(world: World) -> dict:
 ROUTES = {
     "team_list": Route(scope="user"),
     "team_create": Route(scope="admin", read=False, write="post", data=lambda world: {"name": "Platform"}),
-    "team_detail": Route(scope="object", kwargs=_team),
+    "team_detail": Route(scope="object", kwargs=_team, on_team=True),
     "team_member_add": Route(
         scope="object",
         needs="administer",
+        on_team=True,
         kwargs=_team,
         read=False,
         write="post",
@@ -43,8 +44,9 @@ ROUTES = {
         write="post",
         data=lambda world: {"role": "VIEWER"},
         needs="administer",
+        on_team=True,
     ),
     "team_member_remove": Route(
-        scope="object", kwargs=_membership, read=False, write="post", needs="administer"
+        scope="object", kwargs=_membership, read=False, write="post", needs="administer", on_team=True
     ),
 }

@@ -222,13 +222,13 @@ def test_the_overview_counts_risks_per_review_and_area(client, review, owner):
 def test_page_query_counts_do_not_grow_with_answers(client, review, owner, django_assert_num_queries):
     client.force_login(owner)
     client.get(question_url(review, "SEC1"))  # warm the per-version catalogue and specs
-    # Session, user, the review with the member's role and whether the workload has evidence, its answers.
-    # The question and its practices come from memory.
-    with django_assert_num_queries(4):
+    # Session, user, the review with the member's role and whether the workload has evidence, its answers,
+    # the question's evidence files. The question and its practices come from memory.
+    with django_assert_num_queries(5):
         client.get(question_url(review, "SEC1"))
     for code in ["SEC1", "SEC2", "SEC3", "SEC4", "SEC5", "SEC6"]:
         post_answer(client, review, code, none_of_these="on")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(question_url(review, "SEC1"))
     # With evidence: the latest run, then one aggregate over its findings and the imported ones.
     evidence(review.workload, ("SEC01-BP01", "PASS"))
