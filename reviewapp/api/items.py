@@ -6,7 +6,6 @@ plan service as the web pages (services.plan.item_update), so the same status ru
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied

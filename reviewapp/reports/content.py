@@ -25,7 +25,16 @@ from checks.models import USABLE_STATES, EvidenceRun, Finding
 from questionnaire.models import BestPractice
 from questionnaire.rating import Level, Risk
 
-from ..models import WORK_LEFT, ItemStatus, Milestone, NotApplicableReason, Review, RiskAcceptance, User, Workload
+from ..models import (
+    WORK_LEFT,
+    ItemStatus,
+    Milestone,
+    NotApplicableReason,
+    Review,
+    RiskAcceptance,
+    User,
+    Workload,
+)
 from ..risk import RISK_ORDER, RiskCounts, level_sort_key
 from ..selectors import PlanFilters, improvement_plan
 from ..selectors.evidence_files import evidence_file_lines

@@ -24,8 +24,8 @@ from ..lib.downloads import attachment_response
 from ..lib.filetypes import download_name
 from ..models import Review
 from ..selectors.evidence_files import evidence_files
-from ..specs import version_catalogue
 from ..services.evidence_files import evidence_file_attach, evidence_file_delete
+from ..specs import version_catalogue
 from . import AuthenticatedRequest
 
 

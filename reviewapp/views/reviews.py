@@ -180,7 +180,9 @@ def _question_context(
         choice.code for choice in version_specs(review.lens_version_id).by_question_id[question.pk].choices
     ]
     theirs = extra.get("theirs")
-    best_practices = list(version_catalogue(review.lens_version_id).practices.get(question.pk, ())) if full else []
+    best_practices = (
+        list(version_catalogue(review.lens_version_id).practices.get(question.pk, ())) if full else []
+    )
     practices: list[dict[str, Any]] = [
         {
             "bp": bp,

@@ -50,7 +50,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviewapp', '0009_portfolio_reports_and_jira'),
+        ('reviewapp', '0010_item_plan_placement'),
     ]
 
     operations = [

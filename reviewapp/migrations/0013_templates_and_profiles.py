@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('questionnaire', '0002_catalogue_interop'),
-        ('reviewapp', '0009_portfolio_reports_and_jira'),
+        ('questionnaire', '0003_lens_profile_rules'),
+        ('reviewapp', '0012_item_version_and_risk_acceptance'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviewapp', '0009_portfolio_reports_and_jira'),
+        ('reviewapp', '0011_audit_chain_and_token_limits'),
     ]
 
     operations = [

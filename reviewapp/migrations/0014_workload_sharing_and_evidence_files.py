@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviewapp', '0009_portfolio_reports_and_jira'),
+        ('reviewapp', '0013_templates_and_profiles'),
     ]
 
     operations = [
