@@ -268,6 +268,7 @@ ROUTES = {
         write="post",
         needs="plan",
         data=lambda world: {"kind": "full", "format": "json"},
+        write_ok=(202,),  # queued: the job is made by a worker
     ),
     "api_report_detail": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
     "api_report_download": api("object", kwargs=lambda world: {"job_id": world.api_report.pk}),
