@@ -73,6 +73,8 @@ class Route:
     # The route is about the world's team itself (its page, members, Jira connection), not its workload: a
     # persona that sees the workload only through a share has no rights here (Persona.team_actions).
     on_team: bool = False
+    # Only people who decide risk acceptances may use it (Persona.decides), whatever else they may do.
+    deciders_only: bool = False
 
     def action(self, method: str) -> str:
         """The action calling the route with `method` needs."""

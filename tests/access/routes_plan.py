@@ -91,10 +91,11 @@ ROUTES = {
             "expires_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
         },
     ),
-    # Deciding is a security lead's or (for this low risk) a team owner's: the table's "plan" holders here.
+    # Deciding is a security lead's or (for this low risk) a team owner's, never a share's.
     "acceptance_decide": Route(
         scope="object",
         needs="plan",
+        deciders_only=True,
         kwargs=_acceptance,
         write="post",
         viewer_reads=False,
