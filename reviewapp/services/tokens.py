@@ -19,7 +19,7 @@ from django.utils.crypto import salted_hmac
 
 from questionnaire.models import max_length
 
-from ..access import teams_visible_to
+from ..access import token_teams_refusal
 from ..audit import audit_record
 from ..models import ApiToken, Team, User
 from .identity import mfa_required_for, mfa_verify
@@ -84,9 +84,9 @@ def api_token_create(
         errors.setdefault("name", []).append(
             f"You already have {active} active tokens, the most allowed; revoke one you no longer use."
         )
-    visible = set(teams_visible_to(user).values_list("pk", flat=True))
-    if any(team.pk not in visible for team in teams or []):
-        errors["teams"] = ["Limit the token to teams you can see."]
+    refusal = token_teams_refusal(user, teams or [])
+    if refusal:
+        errors["teams"] = [refusal]
     if mfa_required_for(user):
         if not second_factor.strip():
             errors["second_factor"] = [
