@@ -248,7 +248,7 @@ ROUTES = {
     "api_acceptance_detail": api("object", kwargs=_acceptance),
     "api_acceptance_decide": api(
         "object",
-        needs="plan",
+        needs="decide",
         kwargs=_acceptance,
         read=False,
         write="post",
