@@ -20,6 +20,7 @@ see models.Grant) for `may()`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
@@ -92,6 +93,7 @@ __all__ = [
     "teams_visible_to",
     "team_owners",
     "teams_writable_by",
+    "token_lifetime_refusal",
     "token_teams_refusal",
     "template_actions",
     "template_teams_for",
@@ -504,6 +506,16 @@ def token_teams_refusal(user: Viewer, teams: list[Team]) -> str | None:
         return "Limit the token to teams you can see."
     if _token_teams(person) is not None and not teams:
         return "The token you are using is limited to teams: limit the new one to some of them too."
+    return None
+
+
+def token_lifetime_refusal(expires_at: datetime, via: ApiToken | None) -> str | None:
+    """Why a token expiring at `expires_at` may not be made with the token `via` (None: not made with a token),
+    or None: a token outlives nothing, so it cannot make one that would outlive it."""
+    if via is not None and expires_at > via.expires_at:
+        return (
+            f"A token cannot outlive the token that creates it (expires {via.expires_at:%Y-%m-%d %H:%M} UTC)."
+        )
     return None
 
 

@@ -54,8 +54,9 @@ class TokenCreateIn(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH * 2, help_text="Where the token is used.")
     days = serializers.IntegerField(
         min_value=1,
-        default=DEFAULT_DAYS,
-        help_text=f"Lifetime in days (default {DEFAULT_DAYS}, at most API_TOKEN_MAX_DAYS).",
+        required=False,
+        help_text=f"Lifetime in days (at most API_TOKEN_MAX_DAYS). Left out: {DEFAULT_DAYS}, or until the "
+        "token making the request expires, if sooner (a token cannot make one that outlives it).",
     )
     read_only = serializers.BooleanField(default=False)  # type: ignore[assignment]  # as above
     teams = serializers.ListField(
@@ -142,16 +143,24 @@ class TokenList(ApiView):
         serializer = TokenCreateIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        via = request.auth if isinstance(request.auth, ApiToken) else None
+        now = timezone.now()
+        if "days" in data:
+            # Capped just past the limit: the service explains the limit, and no huge number overflows.
+            expires_at = now + timedelta(days=min(data["days"], settings.API_TOKEN_MAX_DAYS + 1))
+        else:
+            expires_at = now + timedelta(days=DEFAULT_DAYS)
+            if via is not None:
+                expires_at = min(expires_at, via.expires_at)
         try:
             token, secret = api_token_create(
                 user=request.user,
                 name=data["name"],
-                # Capped just past the limit: the service explains the limit, and no huge number overflows.
-                expires_at=timezone.now()
-                + timedelta(days=min(data["days"], settings.API_TOKEN_MAX_DAYS + 1)),
+                expires_at=expires_at,
                 read_only=data["read_only"],
                 teams=_requested_teams(data["teams"]),
                 second_factor=data["second_factor"],
+                via=via,
             )
         except ValidationError as exc:
             detail = validation_detail(exc)

@@ -97,6 +97,24 @@ def test_a_team_limited_token_only_makes_tokens_within_its_teams(api, owner, tea
     assert ledger.status_code == 201
 
 
+def test_a_token_cannot_make_one_that_outlives_it(api, owner):
+    bearer(api, make_token(owner, days=5))
+
+    longer = api.post(LIST, {"name": "Forever", "days": 30}, format="json")
+    shorter = api.post(LIST, {"name": "This week", "days": 3}, format="json")
+
+    assert longer.status_code == 400 and "cannot outlive" in longer.json()["days"][0]
+    unstated = api.post(LIST, {"name": "Default"}, format="json")
+
+    assert shorter.status_code == 201
+    # Left out, the lifetime ends with the creating token's rather than being refused.
+    assert unstated.status_code == 201
+    via = ApiToken.objects.get(user=owner, name="CI")
+    assert ApiToken.objects.get(pk=unstated.json()["id"]).expires_at == via.expires_at
+    names = set(ApiToken.objects.filter(user=owner).values_list("name", flat=True))
+    assert names == {"CI", "This week", "Default"}
+
+
 def test_a_lead_needs_a_fresh_code_to_create_a_token(api, lead, settings):
     _, secret = api_token_create(user=lead, name="Before MFA", expires_at=timezone.now() + timedelta(days=1))
     seed = enrol(lead)
