@@ -56,7 +56,8 @@ class Route:
     api: bool = False
     # Team members with only the VIEWER role may read this route (False: the read needs `needs` too).
     viewer_reads: bool = True
-    # The action (reviewapp.access.Action value) the write needs: "edit", "plan" or "administer".
+    # The action the write needs: a reviewapp.access.Action value ("edit", "plan", "administer"), or "decide"
+    # for risk acceptance decisions (personas.py).
     needs: str = "edit"
     # Only the person the object belongs to may use it (API tokens): for everyone else it does not exist.
     only_its_owner: bool = False
@@ -73,8 +74,6 @@ class Route:
     # The route is about the world's team itself (its page, members, Jira connection), not its workload: a
     # persona that sees the workload only through a share has no rights here (Persona.team_actions).
     on_team: bool = False
-    # Only people who decide risk acceptances may use it (Persona.decides), whatever else they may do.
-    deciders_only: bool = False
 
     def action(self, method: str) -> str:
         """The action calling the route with `method` needs."""

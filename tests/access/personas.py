@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EVERYTHING = frozenset({"view", "edit", "plan", "administer"})
+# "decide": approve or reject the world's low-risk acceptance request (access.acceptance_deciders_refusal): a
+# team OWNER, a security lead or an administrator; not a contributor, nor a team the workload is shared with.
+EVERYTHING = frozenset({"view", "edit", "plan", "administer", "decide"})
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,6 @@ class Persona:
     rights: frozenset[str] = frozenset()
     # What the persona may do on the world's team itself (routes with on_team); None: the same as `actions`.
     team_actions: frozenset[str] | None = None
-    # May approve or reject the world's (low-risk) acceptance request: a security lead, an administrator or an
-    # OWNER of the workload's team. A share never makes anyone a decider (access.acceptance_deciders_refusal).
-    decides: bool = False
 
     def expects(self, route, method: str) -> tuple[int, ...]:
         """The status codes this persona must get from `route` called with `method`."""
@@ -42,8 +41,6 @@ class Persona:
         if route.only_its_owner:
             return allowed if self.owns_world or (route.admins_too and self.org_admin) else (404,)
         held = self.team_actions if route.on_team and self.team_actions is not None else self.actions
-        if route.deciders_only and not self.decides:
-            return (403,) if "view" in held else (404,)
         if route.action(method) in held:
             return allowed
         # Visible but not allowed is a 403; invisible does not exist.
@@ -53,10 +50,10 @@ class Persona:
 OWNS_A_TEAM = frozenset({"audit", "create_workload"})
 
 PERSONAS = (
-    Persona("owner", EVERYTHING, owns_world=True, rights=OWNS_A_TEAM, decides=True),
+    Persona("owner", EVERYTHING, owns_world=True, rights=OWNS_A_TEAM),
     Persona("viewer", frozenset({"view"})),
-    Persona("lead", frozenset({"view", "plan"}), rights=frozenset({"audit", "audit_all"}), decides=True),
-    Persona("admin", EVERYTHING, org_admin=True, rights=OWNS_A_TEAM | {"audit_all"}, decides=True),
+    Persona("lead", frozenset({"view", "plan", "decide"}), rights=frozenset({"audit", "audit_all"})),
+    Persona("admin", EVERYTHING, org_admin=True, rights=OWNS_A_TEAM | {"audit_all"}),
     # Owns a team of their own ("Elsewhere"), so reads its audit entries and creates workloads there.
     Persona("outsider", frozenset(), rights=OWNS_A_TEAM),
     # Owns another team with which the world's workload is shared as VIEWER / as CONTRIBUTOR.

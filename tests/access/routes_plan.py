@@ -91,11 +91,10 @@ ROUTES = {
             "expires_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
         },
     ),
-    # Deciding is a security lead's or (for this low risk) a team owner's, never a share's.
+    # Deciding is a security lead's or (for this low risk) a team owner's: personas.py's "decide".
     "acceptance_decide": Route(
         scope="object",
-        needs="plan",
-        deciders_only=True,
+        needs="decide",
         kwargs=_acceptance,
         write="post",
         viewer_reads=False,
