@@ -151,7 +151,18 @@ class EvidenceFileContent(ApiView):
     @extend_schema(
         operation_id="evidence_files_download",
         summary="Download an evidence file's bytes (always as an attachment)",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The type the content was checked to be when it was attached (attachments.models.EVIDENCE_TYPES).
+        responses={
+            (200, media_type.split(";")[0]): OpenApiTypes.BINARY for media_type in EVIDENCE_TYPES.values()
+        },
+        examples=[
+            OpenApiExample(
+                "A JSON evidence file (an exported policy)",
+                value={"Version": "2012-10-17", "Statement": []},
+                media_type="application/json",
+                response_only=True,
+            )
+        ],
         tags=["evidence files"],
     )
     def get(self, request: ApiRequest, review_id, file_id) -> FileResponse:

@@ -8,12 +8,15 @@ Bounded: a few examples per operation, derandomised so a failure reproduces, wit
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 import schemathesis  # noqa: E402  (a dev dependency: a missing package must fail, not skip)
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -27,9 +30,12 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from checks.imports.samples import Sample, ocsf_file
 from checks.imports.service import Upload, evidence_import_create
 from questionnaire.models import Question
-from reviewapp.models import Answer, ApiToken, ImprovementItem, ReportJob, SavedFilter
+from reviewapp.models import Answer, ApiToken, ImprovementItem, ReportJob, SavedFilter, Team
 from reviewapp.services import answer_record
+from reviewapp.services.evidence_files import evidence_file_attach
 from reviewapp.services.milestones import milestone_create
+from reviewapp.services.sharing import share_set
+from reviewapp.services.templates import template_create
 from reviewapp.services.tokens import token_digest
 from tests.acceptances import approved
 from tests.checks.factories import finding, finished_run, target_for
@@ -84,6 +90,32 @@ def world(owner, review):
         "import_id": str(evidence_import.pk),
         "acceptance_id": str(acceptance.acceptances.get().pk),
         "token_id": str(token.pk),
+        "template_id": str(
+            template_create(
+                actor=owner,
+                lens=review.lens,
+                team=review.workload.team,
+                name="Baseline",
+                entries={"SEC1": {}},
+            ).pk
+        ),
+        "share_id": str(
+            share_set(
+                workload=review.workload,
+                team=Team.objects.create(name="Partners"),
+                role="VIEWER",
+                expires_on=timezone.localdate() + timedelta(days=30),
+                actor=owner,
+            ).pk
+        ),
+        "file_id": str(
+            evidence_file_attach(
+                review=review,
+                bp_code="SEC01-BP01",
+                upload=SimpleUploadedFile("notes.txt", b"Account list reviewed.\n"),
+                actor=owner,
+            ).pk
+        ),
         "filter_id": str(
             SavedFilter.objects.create(
                 user=owner, name="Production", filters={"environment": "PRODUCTION"}
