@@ -36,6 +36,7 @@ from .plan import (
     plan_rows,
     plan_status_counts,
     workload_plan_items,
+    plan_row_chunks,
     workload_plan_rows,
 )
 from .reviews import (
@@ -106,6 +107,7 @@ __all__ = [
     "with_review_summary",
     "workload_names",
     "workload_plan_items",
+    "plan_row_chunks",
     "workload_plan_rows",
     "workload_rows",
 ]
