@@ -463,7 +463,8 @@ def get_report_job_for_user(
 
 
 def report_jobs_of(user: Viewer) -> QuerySet[ReportJob]:
-    """The consolidated reports and plan exports `user` lists: their own (admins open others' by id, and do not list them)."""
+    """The consolidated reports and plan exports `user` lists: their own (admins open others' by id, and do
+    not list them)."""
     person = _active(user)
     if person is None:
         return ReportJob.objects.none()

@@ -33,10 +33,10 @@ from .plan import (
     overdue_items,
     plan_items,
     plan_ordered,
+    plan_row_chunks,
     plan_rows,
     plan_status_counts,
     workload_plan_items,
-    plan_row_chunks,
     workload_plan_rows,
 )
 from .reviews import (

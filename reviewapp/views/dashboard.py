@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
-from django.db.models import F, QuerySet
-from django.db.models.functions import Lower
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,9 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ..forms import DashboardFilterForm, dashboard_filter_form
 from ..forms.dashboard import describe_filters
-from ..lib.queue import QueueUnavailable
 from ..lib.charts import area_risk_chart, risk_trend_svg
+from ..lib.queue import QueueUnavailable
 from ..models import ImprovementItem, SavedFilter
+from ..reports.jobs import plan_export_request
+from ..reports.workload_plans import plan_export_items
 from ..selectors import (
     SORT_COLUMNS,
     dashboard_rows_for,
@@ -41,8 +43,6 @@ from ..selectors import (
 )
 from ..selectors.portfolio import high_risk_trend
 from . import AuthenticatedRequest
-from ..reports.jobs import plan_export_request
-from ..reports.workload_plans import plan_export_items
 from .plan.exports import FORMATS, export_stream_response
 
 DASHBOARD_PAGE_SIZE = 100
@@ -192,12 +192,10 @@ def plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponseBase:
 def _queue_plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     form = dashboard_filter_form(request.user, request.POST)
     if not form.is_valid():
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
         return HttpResponseBadRequest(f"The export was not queued: {problems}", content_type="text/plain")
     try:
-        plan_export_request(
-            actor=request.user, filters=form.filters(), label=describe_filters(form), fmt=fmt
-        )
+        plan_export_request(actor=request.user, filters=form.filters(), label=describe_filters(form), fmt=fmt)
     except ValidationError as error:
         messages.error(request, "The export was not queued: " + " ".join(error.messages))
     except QueueUnavailable as error:

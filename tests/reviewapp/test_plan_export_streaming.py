@@ -57,7 +57,9 @@ def test_the_streamed_csv_holds_the_plain_exports_rows_with_formulas_neutralised
     rows = workload_plan_rows(owner, dashboard_workloads(owner, DashboardFilters()).values("pk"))
     assert body == csv_bytes(HEADER, plan_table(rows))
     parsed = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
-    assert [row["Workload"] for row in parsed] == ["Audit"] * 2 + ["Billing"] * 2 + ["Ledger"] * 2 + ["Search"] * 2
+    assert [row["Workload"] for row in parsed] == ["Audit"] * 2 + ["Billing"] * 2 + ["Ledger"] * 2 + [
+        "Search"
+    ] * 2
     assert {row["Notes"] for row in parsed} == {"", "'=1+1"}
 
 
@@ -115,7 +117,9 @@ def test_above_the_threshold_both_formats_become_a_job_only_its_requester_downlo
             response = client.post(reverse("plan_export", kwargs={"fmt": fmt}))
         assert response.status_code == 302 and response["Location"] == reverse("portfolio_reports")
     jobs = {job.format: job for job in ReportJob.objects.filter(kind="plan_export")}
-    assert {job.state for job in jobs.values()} == {"DONE"} and {job.progress for job in jobs.values()} == {100}
+    assert {job.state for job in jobs.values()} == {"DONE"} and {job.progress for job in jobs.values()} == {
+        100
+    }
     assert AuditEvent.objects.filter(action="report.request", object_id=str(jobs["csv"].pk)).exists()
     download = reverse("portfolio_report_download", kwargs={"job_id": jobs["csv"].pk})
     assert download in client.get(PORTFOLIO_LIST).content.decode()
@@ -125,7 +129,9 @@ def test_above_the_threshold_both_formats_become_a_job_only_its_requester_downlo
     assert {row["Notes"] for row in parsed} == {"", "'=1+1"}
     assert file["Content-Disposition"].startswith('attachment; filename="improvement-plans-')
     book = load_workbook(
-        io.BytesIO(client.get(reverse("portfolio_report_download", kwargs={"job_id": jobs["xlsx"].pk})).content)
+        io.BytesIO(
+            client.get(reverse("portfolio_report_download", kwargs={"job_id": jobs["xlsx"].pk})).content
+        )
     )
     assert [row[0] for row in list(book.active.values)[1:]] == ["Ledger", "Ledger", "Search", "Search"]
     # A teammate who sees the same workloads cannot open it, nor list it; an administrator can open it.

@@ -49,9 +49,7 @@ def export_response(rows: Sequence[PlanRow], fmt: str, basename: str) -> HttpRes
     if fmt == "csv":
         response = HttpResponse(csv_bytes(HEADER, table), content_type=CSV_CONTENT_TYPE)
     else:
-        response = HttpResponse(
-            xlsx_bytes(HEADER, table, title=SHEET_TITLE), content_type=XLSX_CONTENT_TYPE
-        )
+        response = HttpResponse(xlsx_bytes(HEADER, table, title=SHEET_TITLE), content_type=XLSX_CONTENT_TYPE)
     _attachment(response, fmt, basename)
     return response
 
