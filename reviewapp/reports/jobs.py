@@ -50,7 +50,9 @@ from .workload_plans import (
 logger = logging.getLogger(__name__)
 
 FORMATS = tuple(ReportJob.Format.values)
-KINDS = tuple(ReportJob.Kind.values)
+# The kinds of a review's report; consolidated reports and plan exports span workloads and are asked for apart.
+KINDS = (ReportJob.Kind.FULL.value, ReportJob.Kind.EXECUTIVE.value)
+REVIEW_KIND_CHOICES = [(kind, ReportJob.Kind(kind).label) for kind in KINDS]
 # At most this many reports of one review wait or render at once: enough for people, not for a flood.
 MAX_ACTIVE_PER_REVIEW = 3
 # Finished reports kept per review; older ones are removed when a new one is requested.
@@ -387,6 +389,7 @@ __all__ = [
     "consolidated_jobs_of",
     "consolidated_request",
     "KINDS",
+    "REVIEW_KIND_CHOICES",
     "ReportFile",
     "content_type_of",
     "jobs_of",

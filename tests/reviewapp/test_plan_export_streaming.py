@@ -160,3 +160,11 @@ def test_a_bad_filter_queues_nothing_and_says_why(client, owner, team):
     assert response.status_code == 400 and b"Select a valid choice" in response.content
     assert not ReportJob.objects.exists()
     assert client.post(reverse("plan_export", kwargs={"fmt": "json"})).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["plan_export", "consolidated"])
+def test_a_reviews_report_cannot_take_a_kind_that_spans_workloads(client, owner, review, kind):
+    url = reverse("review_reports", kwargs={"review_id": review.pk})
+    response = login(client, owner).post(url, {"kind": kind, "format": "pdf"})
+    assert response.status_code == 400 and b"Select a valid choice" in response.content
+    assert not ReportJob.objects.exists()
