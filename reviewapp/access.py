@@ -20,6 +20,7 @@ see models.Grant) for `may()`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
@@ -92,6 +93,8 @@ __all__ = [
     "teams_visible_to",
     "team_owners",
     "teams_writable_by",
+    "token_lifetime_refusal",
+    "token_teams_refusal",
     "template_actions",
     "template_teams_for",
     "templates_visible_to",
@@ -491,6 +494,32 @@ def get_token_for_user(user: Viewer, token_id: Any) -> ApiToken:
     if token is None:
         raise Http404("No such token")
     return token
+
+
+def token_teams_refusal(user: Viewer, teams: list[Team]) -> str | None:
+    """Why `user` may not create a token limited to `teams` (empty: no limit), or None when they may.
+
+    A token reaches at most what its creator sees. Created with another token that is limited to teams, it must
+    be limited to some of those teams too: no token makes one with more reach than itself."""
+    person = _active(user)
+    if person is None:
+        return "Sign in to create tokens."
+    visible = set(teams_visible_to(person).values_list("pk", flat=True))
+    if any(team.pk not in visible for team in teams):
+        return "Limit the token to teams you can see."
+    if _token_teams(person) is not None and not teams:
+        return "The token you are using is limited to teams: limit the new one to some of them too."
+    return None
+
+
+def token_lifetime_refusal(expires_at: datetime, via: ApiToken | None) -> str | None:
+    """Why a token expiring at `expires_at` may not be made with the token `via` (None: not made with a token),
+    or None: a token outlives nothing, so it cannot make one that would outlive it."""
+    if via is not None and expires_at > via.expires_at:
+        return (
+            f"A token cannot outlive the token that creates it (expires {via.expires_at:%Y-%m-%d %H:%M} UTC)."
+        )
+    return None
 
 
 def get_team_for_user(user: Viewer, team_id: Any, action: Action = Action.VIEW) -> Team:

@@ -8,6 +8,7 @@ they may see. Filters are checked by the same form as the web page, so both refu
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -266,7 +267,10 @@ class DashboardTotals(ApiView):
         parameters=[FilterFields],
         responses={
             200: DashboardTotalsOut,
-            400: OpenApiResponse(ErrorOut, description="A filter is not valid."),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Each filter that is not valid, with its reasons (field: [reason]).",
+            ),
         },
         examples=[OpenApiExample("Totals", value=TOTALS_EXAMPLE, response_only=True)],
         tags=["dashboard"],

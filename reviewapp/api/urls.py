@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from . import (
+    acceptances,
     answers,
     audit,
     docs,
@@ -23,6 +24,7 @@ from . import (
     sharing,
     teams,
     templates,
+    tokens,
     watool,
     workloads,
 )
@@ -102,6 +104,28 @@ v1 = [
     path("improvement-items/", items.ItemList.as_view(), name="api_item_list"),
     path("improvement-items/bulk/", items.ItemBulkUpdate.as_view(), name="api_item_bulk_update"),
     path("improvement-items/<uuid:item_id>/", items.ItemDetail.as_view(), name="api_item_detail"),
+    path(
+        "improvement-items/<uuid:item_id>/acceptances/",
+        acceptances.ItemAcceptanceList.as_view(),
+        name="api_acceptance_list",
+    ),
+    path(
+        "acceptances/<uuid:acceptance_id>/",
+        acceptances.AcceptanceDetail.as_view(),
+        name="api_acceptance_detail",
+    ),
+    path(
+        "acceptances/<uuid:acceptance_id>/decision/",
+        acceptances.AcceptanceDecision.as_view(),
+        name="api_acceptance_decide",
+    ),
+    path(
+        "acceptances/<uuid:acceptance_id>/revoke/",
+        acceptances.AcceptanceRevoke.as_view(),
+        name="api_acceptance_revoke",
+    ),
+    path("tokens/", tokens.TokenList.as_view(), name="api_token_list"),
+    path("tokens/<uuid:token_id>/", tokens.TokenDetail.as_view(), name="api_token_detail"),
     path(
         "workloads/<uuid:workload_id>/improvement-items/",
         items.WorkloadItemList.as_view(),

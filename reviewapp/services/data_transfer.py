@@ -43,6 +43,7 @@ from ..models import (
     User,
     Workload,
     WorkloadProfile,
+    WorkloadShare,
 )
 
 FORMAT = "wa-security-reviews-data"
@@ -90,6 +91,8 @@ TABLES = (
     Table("teams", Team),
     Table("memberships", Membership),
     Table("workloads", Workload),
+    # Who else may see or change a workload: without them the other teams would silently lose access.
+    Table("workload_shares", WorkloadShare),
     Table("reviews", Review),
     Table("answers", Answer),
     Table("improvement_items", ImprovementItem),
@@ -122,6 +125,8 @@ NOT_EXPORTED = {
     "labels, so connecting again finds them",
     "AuditCheckpoint": "signed heads of this installation's chain; the target signs its own from the next "
     "checkpoint on (it needs the same AUDIT_HMAC_KEY for the imported entries to verify)",
+    "EvidenceFile": "files in this installation's storage: rows without their bytes would point at nothing; their "
+    "names and SHA-256 travel in the milestones' snapshots and in the audit trail",
     "WaToolLink": "a link to a workload in an AWS account, reached through this installation's connected roles",
 }
 

@@ -19,7 +19,7 @@ from django.utils.crypto import salted_hmac
 
 from questionnaire.models import max_length
 
-from ..access import teams_visible_to
+from ..access import token_lifetime_refusal, token_teams_refusal
 from ..audit import audit_record
 from ..models import ApiToken, Team, User
 from .identity import mfa_required_for, mfa_verify
@@ -61,12 +61,14 @@ def api_token_create(
     read_only: bool = False,
     teams: list[Team] | None = None,
     second_factor: str = "",
+    via: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for `user` and its secret; the secret exists only in the return value, never in storage.
 
     When the user's role requires two-step sign-in, a fresh code (`second_factor`) is needed: a token is a
     credential of its own, and must not be made by whoever holds only an unattended session. `teams` limits
-    the token to those teams' workloads (the user must see each)."""
+    the token to those teams' workloads (the user must see each). `via` is the token the request came with, if
+    any: the new one may not reach further than it (access.token_teams_refusal, token_lifetime_refusal)."""
     name = name.strip()
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -79,14 +81,16 @@ def api_token_create(
         errors["expires_at"] = ["The expiry must be in the future."]
     elif expires_at > now + timedelta(days=max_days):
         errors["expires_at"] = [f"Tokens may last at most {max_days} days."]
+    elif outliving := token_lifetime_refusal(expires_at, via):
+        errors["expires_at"] = [outliving]
     active = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).count()
     if active >= MAX_ACTIVE_TOKENS_PER_USER:
         errors.setdefault("name", []).append(
             f"You already have {active} active tokens, the most allowed; revoke one you no longer use."
         )
-    visible = set(teams_visible_to(user).values_list("pk", flat=True))
-    if any(team.pk not in visible for team in teams or []):
-        errors["teams"] = ["Limit the token to teams you can see."]
+    refusal = token_teams_refusal(user, teams or [])
+    if refusal:
+        errors["teams"] = [refusal]
     if mfa_required_for(user):
         if not second_factor.strip():
             errors["second_factor"] = [

@@ -56,7 +56,8 @@ class Route:
     api: bool = False
     # Team members with only the VIEWER role may read this route (False: the read needs `needs` too).
     viewer_reads: bool = True
-    # The action (reviewapp.access.Action value) the write needs: "edit", "plan" or "administer".
+    # The action the write needs: a reviewapp.access.Action value ("edit", "plan", "administer"), or "decide"
+    # for risk acceptance decisions (personas.py).
     needs: str = "edit"
     # Only the person the object belongs to may use it (API tokens): for everyone else it does not exist.
     only_its_owner: bool = False

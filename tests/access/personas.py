@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EVERYTHING = frozenset({"view", "edit", "plan", "administer"})
+# "decide": approve or reject the world's low-risk acceptance request (access.acceptance_deciders_refusal): a
+# team OWNER, a security lead or an administrator; not a contributor, nor a team the workload is shared with.
+EVERYTHING = frozenset({"view", "edit", "plan", "administer", "decide"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ OWNS_A_TEAM = frozenset({"audit", "create_workload"})
 PERSONAS = (
     Persona("owner", EVERYTHING, owns_world=True, rights=OWNS_A_TEAM),
     Persona("viewer", frozenset({"view"})),
-    Persona("lead", frozenset({"view", "plan"}), rights=frozenset({"audit", "audit_all"})),
+    Persona("lead", frozenset({"view", "plan", "decide"}), rights=frozenset({"audit", "audit_all"})),
     Persona("admin", EVERYTHING, org_admin=True, rights=OWNS_A_TEAM | {"audit_all"}),
     # Owns a team of their own ("Elsewhere"), so reads its audit entries and creates workloads there.
     Persona("outsider", frozenset(), rights=OWNS_A_TEAM),

@@ -9,6 +9,9 @@ the change itself.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+
+from django.utils import timezone
 
 from . import Route, World
 
@@ -93,6 +96,10 @@ def _workload(world: World) -> dict:
 
 def _review(world: World) -> dict:
     return {"review_id": world.review.pk}
+
+
+def _acceptance(world: World) -> dict:
+    return {"acceptance_id": world.acceptance.pk}
 
 
 def _milestone(world: World) -> dict:
@@ -225,6 +232,43 @@ ROUTES = {
         write_ok=(200, 400),
     ),
     "api_workload_item_list": api("object", kwargs=_workload),
+    # Requests acceptance of api_item; the decision and revoke work on the low-risk request of someone who is
+    # none of the personas (routes_plan.py), as the web pages do.
+    "api_acceptance_list": api(
+        "object",
+        needs="plan",
+        kwargs=lambda world: {"item_id": world.api_item.pk},
+        write="post",
+        data=lambda world: {
+            "justification": "Compensating control in place until the rebuild next quarter.",
+            "expires_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        },
+        write_ok=(201,),
+    ),
+    "api_acceptance_detail": api("object", kwargs=_acceptance),
+    "api_acceptance_decide": api(
+        "object",
+        needs="decide",
+        kwargs=_acceptance,
+        read=False,
+        write="post",
+        data=lambda world: {"decision": "approve", "comment": "Agreed for a month."},
+    ),
+    "api_acceptance_revoke": api(
+        "object",
+        needs="plan",
+        kwargs=_acceptance,
+        read=False,
+        write="post",
+        data=lambda world: {"reason": "The request is no longer needed."},
+    ),
+    "api_token_list": api(
+        "user", write="post", data=lambda world: {"name": "CI", "days": 30}, write_ok=(201,)
+    ),
+    # Scoped like an object: the token belongs to the owner (routes_tokens.py), so anyone else gets 404.
+    "api_token_detail": api(
+        "object", kwargs=lambda world: {"token_id": world.api_token.pk}, write="delete", only_its_owner=True
+    ),
     "api_item_detail": api(
         "object",
         needs="plan",

@@ -91,10 +91,10 @@ ROUTES = {
             "expires_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
         },
     ),
-    # Deciding is a security lead's or (for this low risk) a team owner's: the table's "plan" holders here.
+    # Deciding is a security lead's or (for this low risk) a team owner's: personas.py's "decide".
     "acceptance_decide": Route(
         scope="object",
-        needs="plan",
+        needs="decide",
         kwargs=_acceptance,
         write="post",
         viewer_reads=False,

@@ -47,9 +47,11 @@ ROUTES = {
         write="post",
         data=lambda world: {"name": "Pipeline", "keeper": str(world.team.pk), **_edit(world)},
     ),
-    "template_detail": Route(scope="object", kwargs=_template, write="post", data=_edit),
+    # A team's template is the team's, not its workloads': a share of a workload does not show it.
+    "template_detail": Route(scope="object", kwargs=_template, write="post", data=_edit, on_team=True),
     "review_template_apply": Route(
         scope="object",
+        on_team=True,
         kwargs=_review,
         viewer_reads=False,
         write="post",
@@ -69,6 +71,7 @@ ROUTES = {
     ),
     "api_template_detail": Route(
         scope="object",
+        on_team=True,
         api=True,
         kwargs=_template,
         write="put",
@@ -78,6 +81,7 @@ ROUTES = {
     ),
     "api_review_template": Route(
         scope="object",
+        on_team=True,
         api=True,
         kwargs=_review,
         read=False,

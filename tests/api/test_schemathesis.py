@@ -27,9 +27,11 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from checks.imports.samples import Sample, ocsf_file
 from checks.imports.service import Upload, evidence_import_create
 from questionnaire.models import Question
-from reviewapp.models import Answer, ImprovementItem, ReportJob, SavedFilter
+from reviewapp.models import Answer, ApiToken, ImprovementItem, ReportJob, SavedFilter
 from reviewapp.services import answer_record
 from reviewapp.services.milestones import milestone_create
+from reviewapp.services.tokens import token_digest
+from tests.acceptances import approved
 from tests.checks.factories import finding, finished_run, target_for
 
 from .conftest import make_token
@@ -54,7 +56,9 @@ SCAN = ocsf_file(
 def world(owner, review):
     question = Question.objects.get(lens_version=review.lens_version, code="SEC1")
     answer_record(review=review, question=question, actor=owner, base_version=1, selected=["SEC01-BP01"])
-    item = ImprovementItem.objects.filter(workload=review.workload).first()
+    item = ImprovementItem.objects.filter(workload=review.workload, is_active=True).first()
+    acceptance = approved(item, owner)
+    token = ApiToken.objects.get(sha256=token_digest(make_token(owner, name="Listed")))
     milestone = milestone_create(review=review, actor=owner, name="Baseline")
     run = finished_run(review.workload)
     finding(run, "iam.root_mfa", "FAIL", ["SEC02-BP01"])
@@ -78,6 +82,8 @@ def world(owner, review):
         "run_id": str(run.pk),
         "job_id": str(report.pk),
         "import_id": str(evidence_import.pk),
+        "acceptance_id": str(acceptance.acceptances.get().pk),
+        "token_id": str(token.pk),
         "filter_id": str(
             SavedFilter.objects.create(
                 user=owner, name="Production", filters={"environment": "PRODUCTION"}

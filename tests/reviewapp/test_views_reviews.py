@@ -230,9 +230,10 @@ def test_page_query_counts_do_not_grow_with_answers(client, review, owner, djang
         post_answer(client, review, code, none_of_these="on")
     with django_assert_num_queries(5):
         client.get(question_url(review, "SEC1"))
-    # With evidence: the latest run, then one aggregate over its findings and the imported ones.
+    # With evidence: the latest run, then one aggregate over its findings and the imported ones (the question's
+    # evidence files are read either way).
     evidence(review.workload, ("SEC01-BP01", "PASS"))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         page = client.get(question_url(review, "SEC1")).content.decode()
     assert "1 passed" in page
     # Session, user, the review with the member's role, its answers, a newer lens version; which templates the
@@ -246,10 +247,11 @@ def test_an_htmx_save_takes_a_fixed_number_of_queries(client, review, owner, dja
     post_answer(client, review, "SEC1", selected=["SEC01-BP01"])
     data = {"base_version": 2, "selected": ["SEC01-BP01", "SEC01-BP02"]}
     # Session, user, the review with the member's role; in the save's transaction (a savepoint here, as the
-    # test runs in a transaction) the answer locked and updated, its audit entry (the chain's tail locked,
-    # the entry inserted), the question's items locked and one resolved with its audit entry; then the
+    # test runs in a transaction) the answer locked and updated, its audit entry (the chain's advisory lock
+    # taken, its tail read, the entry inserted), the question's items locked and one resolved with its audit entry (the
+    # same three); then the
     # answers for the status and navigation the response swaps in.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         response = client.post(question_url(review, "SEC1"), data, HTTP_HX_REQUEST="true")
     assert response["X-Answer-Saved"] == "3"
     assert answer(review, "SEC1").selected == ["SEC01-BP01", "SEC01-BP02"]

@@ -163,6 +163,6 @@ def test_the_page_query_count_is_pinned(client, owner, review, django_assert_num
     WaToolLink.objects.create(review=review, workload_arn=ARN, linked_by=owner)
     client.force_login(owner)
     client.get(page(review))
-    # session, user, review with workload and lens, membership role, connected accounts, link with its author
-    with django_assert_num_queries(6):
+    # session, user, review with workload, lens and the member's role, connected accounts, link with its author
+    with django_assert_num_queries(5):
         assert ARN.encode() in client.get(page(review)).content
