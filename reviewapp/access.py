@@ -466,11 +466,14 @@ def get_report_job_for_user(
 
 
 def report_jobs_of(user: Viewer) -> QuerySet[ReportJob]:
-    """The consolidated reports `user` lists: their own (admins open others' by id, and do not list them)."""
+    """The consolidated reports and plan exports `user` lists: their own (admins open others' by id, and do
+    not list them)."""
     person = _active(user)
     if person is None:
         return ReportJob.objects.none()
-    return ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=person)
+    return ReportJob.objects.filter(
+        kind__in=[ReportJob.Kind.CONSOLIDATED, ReportJob.Kind.PLAN_EXPORT], created_by=person
+    )
 
 
 def get_saved_filter_for_user(user: Viewer, filter_id: Any) -> SavedFilter:

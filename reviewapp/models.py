@@ -504,6 +504,8 @@ class ReportJob(models.Model):
         FULL = "full", "Full report"
         EXECUTIVE = "executive", "Executive summary"
         CONSOLIDATED = "consolidated", "Consolidated report"
+        # The improvement plans of many workloads as one CSV/XLSX file, too many rows to serve at once.
+        PLAN_EXPORT = "plan_export", "Improvement plans export"
 
     class Format(models.TextChoices):
         PDF = "pdf", "PDF"
@@ -545,12 +547,13 @@ class ReportJob(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["full", "executive", "consolidated"]), name="reportjob_kind"
+                condition=Q(kind__in=["full", "executive", "consolidated", "plan_export"]),
+                name="reportjob_kind",
             ),
-            # A review's report has its review; a consolidated report spans workloads and has none.
+            # A review's report has its review; a consolidated report or plan export spans workloads and has none.
             models.CheckConstraint(
-                condition=Q(kind="consolidated", review__isnull=True)
-                | (~Q(kind="consolidated") & Q(review__isnull=False)),
+                condition=Q(kind__in=["consolidated", "plan_export"], review__isnull=True)
+                | (~Q(kind__in=["consolidated", "plan_export"]) & Q(review__isnull=False)),
                 name="reportjob_review_unless_consolidated",
             ),
             models.CheckConstraint(

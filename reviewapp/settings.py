@@ -502,6 +502,11 @@ REPORT_MAX_CONCURRENT = envint("REPORT_MAX_CONCURRENT", 2, minimum=1)
 # The most workloads one consolidated (portfolio) report may cover; a wider choice is refused with a reason.
 CONSOLIDATED_MAX_WORKLOADS = envint("CONSOLIDATED_MAX_WORKLOADS", 2000, minimum=1)
 REPORT_IMPORT_MAX_BYTES = envint("REPORT_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=10_000)
+# The plan export across workloads (dashboard plan.csv / plan.xlsx): up to this many items it is served at once
+# (CSV streamed row by row); above it the person is offered a background job with progress and a download link.
+# Items are read and joined with the catalogue EXPORT_CHUNK_ROWS at a time, a fixed number of queries each.
+EXPORT_INLINE_MAX_ROWS = envint("EXPORT_INLINE_MAX_ROWS", 20_000, minimum=1)
+EXPORT_CHUNK_ROWS = envint("EXPORT_CHUNK_ROWS", 1000, minimum=1)
 # Files the app keeps (Django's default storage): the PDFs of milestones, rendered once and kept by snapshot hash
 # (reports/archive.py). Point several worker containers at one shared volume so each renders a milestone once.
 MEDIA_ROOT = envstr("MEDIA_ROOT", str(VAR_DIR / "media"))

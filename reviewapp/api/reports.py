@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from ..access import get_report_job_for_user, get_review_for_report_request, get_review_for_user
 from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob
-from ..reports.jobs import content_type_of, jobs_of, report_request
+from ..reports.jobs import REVIEW_KIND_CHOICES, content_type_of, jobs_of, report_request
 from . import examples as ex
 from .base import ApiRequest, ApiView
 from .schema import ErrorOut
@@ -51,7 +51,7 @@ class ReportOut(serializers.Serializer):
 
 
 class ReportRequestIn(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ReportJob.Kind.choices, default=ReportJob.Kind.FULL)
+    kind = serializers.ChoiceField(choices=REVIEW_KIND_CHOICES, default=ReportJob.Kind.FULL)
     format = serializers.ChoiceField(choices=ReportJob.Format.choices, default=ReportJob.Format.PDF)
     milestone = serializers.UUIDField(
         required=False, allow_null=True, help_text="A milestone of this review; default: the current answers."

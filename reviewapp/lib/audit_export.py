@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
 from ..models import AuditEvent
-from .csvcells import safe_cell
+from .csvcells import EchoBuffer, safe_cell
 
 EXPORT_COLUMNS = (
     "id",
@@ -49,15 +49,8 @@ def audit_row(event: AuditEvent) -> dict:
     }
 
 
-class _Echo:
-    """A file-like object whose write() returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def audit_csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(EchoBuffer())
     yield writer.writerow(EXPORT_COLUMNS)
     for event in events.iterator(chunk_size=2000):
         row = audit_row(event)

@@ -21,3 +21,10 @@ def safe_cell(value: Any) -> str:
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text
+
+
+class EchoBuffer:
+    """A file-like object whose write() returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value

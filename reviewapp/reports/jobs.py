@@ -28,6 +28,7 @@ from ..access import report_jobs_of
 from ..audit import audit_record
 from ..lib.queue import enqueue_on_commit, ensure_broker
 from ..models import Milestone, ReportJob, Review, User
+from ..selectors.dashboard import DashboardFilters
 from .archive import milestone_pdf
 from .consolidated import ConsolidatedScope, consolidated_file, consolidated_filename, job_scope
 from .errors import ReportBusy, ReportError, ReportTimeout
@@ -37,11 +38,21 @@ from .review_json import CONTENT_TYPE as JSON_CONTENT_TYPE
 from .review_json import review_json_bytes
 from .spreadsheets import CONTENT_TYPES as PLAN_CONTENT_TYPES
 from .spreadsheets import plan_export
+from .workload_plans import (
+    PLAN_EXPORT_FORMATS,
+    plan_export_bytes,
+    plan_export_filename,
+    plan_export_filters,
+    plan_export_items,
+    plan_export_scope,
+)
 
 logger = logging.getLogger(__name__)
 
 FORMATS = tuple(ReportJob.Format.values)
-KINDS = tuple(ReportJob.Kind.values)
+# The kinds of a review's report; consolidated reports and plan exports span workloads and are asked for apart.
+KINDS = (ReportJob.Kind.FULL.value, ReportJob.Kind.EXECUTIVE.value)
+REVIEW_KIND_CHOICES = [(kind, ReportJob.Kind(kind).label) for kind in KINDS]
 # At most this many reports of one review wait or render at once: enough for people, not for a flood.
 MAX_ACTIVE_PER_REVIEW = 3
 # Finished reports kept per review; older ones are removed when a new one is requested.
@@ -217,8 +228,8 @@ def report_run(job_id: Any, attempt: int = 1) -> str:
     timeout = settings.REPORT_RENDER_TIMEOUT * 2 ** (attempt - 1)
     try:
         # A review's report always has its review (constraint reportjob_review_unless_consolidated).
-        if job.kind == ReportJob.Kind.CONSOLIDATED or job.review is None:
-            file = _consolidated_report_file(job)
+        if job.review is None:
+            file = _workloads_report_file(job)
         else:
             file = report_file(
                 job.review, fmt=job.format, kind=job.kind, milestone=job.milestone, timeout=timeout
@@ -251,31 +262,70 @@ def report_run(job_id: Any, attempt: int = 1) -> str:
     return ReportJob.State.DONE
 
 
-def _consolidated_report_file(job: ReportJob) -> ReportFile:
+def _workloads_report_file(job: ReportJob) -> ReportFile:
+    """A report across the workloads its requester may see now: a consolidated report or a plan export."""
     if job.created_by is None or not job.created_by.is_active:
         raise ReportError("The person who asked for this report can no longer sign in, so it was not made.")
 
     def progress(percent: int) -> None:
         ReportJob.objects.filter(pk=job.pk, state=ReportJob.State.RUNNING).update(progress=percent)
 
-    content, content_type = consolidated_file(
-        job.created_by, job_scope(job), fmt=job.format, progress=progress
-    )
+    if job.kind == ReportJob.Kind.PLAN_EXPORT:
+        filters = plan_export_filters(job.scope)
+        content = plan_export_bytes(
+            plan_export_items(job.created_by, filters), fmt=job.format, progress=progress
+        )
+        content_type, filename = PLAN_CONTENT_TYPES[job.format], plan_export_filename(job.format)
+    else:
+        content, content_type = consolidated_file(
+            job.created_by, job_scope(job), fmt=job.format, progress=progress
+        )
+        filename = consolidated_filename(job.format)
     if len(content) > settings.REPORT_MAX_BYTES:
         raise ReportError(
             f"The report would be {len(content):,} bytes; the limit is {settings.REPORT_MAX_BYTES:,}."
         )
-    return ReportFile(content, content_type, consolidated_filename(job.format))
+    return ReportFile(content, content_type, filename)
 
 
-def _prune_consolidated(user: User) -> None:
+def _prune_workloads_jobs(user: User, kind: str) -> None:
     finished = ReportJob.objects.filter(
-        kind=ReportJob.Kind.CONSOLIDATED,
+        kind=kind,
         created_by=user,
         state__in=[ReportJob.State.DONE, ReportJob.State.FAILED],
     )
     old = finished.order_by("-created_at").values_list("pk", flat=True)[KEEP_CONSOLIDATED:]
     ReportJob.objects.filter(pk__in=list(old)).delete()
+
+
+def _workloads_job_request(
+    *, actor: User, kind: str, fmt: str, stored: dict, object_repr: str, plural: str
+) -> ReportJob:
+    """Queue a report across workloads (no review) for `actor`, or return an identical one still waiting."""
+    mine = ReportJob.objects.filter(kind=kind, created_by=actor)
+    active = mine.filter(state__in=[ReportJob.State.QUEUED, ReportJob.State.RUNNING])
+    same = active.filter(format=fmt, scope=stored).defer("content").first()
+    if same is not None:
+        return same
+    if active.count() >= MAX_ACTIVE_CONSOLIDATED:
+        raise ValidationError(
+            f"{MAX_ACTIVE_CONSOLIDATED} of your {plural} are already being made; wait for one to finish."
+        )
+    ensure_broker(WHAT)
+    with transaction.atomic():
+        job = ReportJob.objects.create(review=None, kind=kind, format=fmt, scope=stored, created_by=actor)
+        audit_record(
+            actor=actor,
+            action="report.request",
+            obj=job,
+            object_repr=object_repr[:255],
+            after={"kind": kind, "format": fmt, **stored},
+        )
+        _prune_workloads_jobs(actor, kind)
+        job_id = job.pk
+        enqueue_on_commit(RENDER_TASK, [[str(job_id)]], what=WHAT, on_failure=lambda: _fail_unqueued(job_id))
+    job.refresh_from_db()
+    return job
 
 
 def consolidated_request(*, actor: User, scope: ConsolidatedScope, fmt: str = "pdf") -> ReportJob:
@@ -289,33 +339,30 @@ def consolidated_request(*, actor: User, scope: ConsolidatedScope, fmt: str = "p
         raise ValidationError(
             {"format": ["A consolidated report is a PDF or an Excel workbook (pdf, xlsx)."]}
         )
-    stored = scope.as_json()
-    mine = ReportJob.objects.filter(kind=ReportJob.Kind.CONSOLIDATED, created_by=actor)
-    active = mine.filter(state__in=[ReportJob.State.QUEUED, ReportJob.State.RUNNING])
-    same = active.filter(format=fmt, scope=stored).defer("content").first()
-    if same is not None:
-        return same
-    if active.count() >= MAX_ACTIVE_CONSOLIDATED:
-        raise ValidationError(
-            f"{MAX_ACTIVE_CONSOLIDATED} of your consolidated reports are already being made; wait for one to finish."
-        )
-    ensure_broker(WHAT)
-    with transaction.atomic():
-        job = ReportJob.objects.create(
-            review=None, kind=ReportJob.Kind.CONSOLIDATED, format=fmt, scope=stored, created_by=actor
-        )
-        audit_record(
-            actor=actor,
-            action="report.request",
-            obj=job,
-            object_repr=f"consolidated {fmt} report: {scope.label}"[:255],
-            after={"kind": job.kind, "format": fmt, **stored},
-        )
-        _prune_consolidated(actor)
-        job_id = job.pk
-        enqueue_on_commit(RENDER_TASK, [[str(job_id)]], what=WHAT, on_failure=lambda: _fail_unqueued(job_id))
-    job.refresh_from_db()
-    return job
+    return _workloads_job_request(
+        actor=actor,
+        kind=ReportJob.Kind.CONSOLIDATED,
+        fmt=fmt,
+        stored=scope.as_json(),
+        object_repr=f"consolidated {fmt} report: {scope.label}",
+        plural="consolidated reports",
+    )
+
+
+def plan_export_request(*, actor: User, filters: DashboardFilters, label: str, fmt: str) -> ReportJob:
+    """Ask for the improvement plans of the workloads `actor` may see that match the dashboard `filters`, as
+    one CSV or XLSX file made in the background (an export too long to serve at once). Same rules and errors
+    as consolidated_request."""
+    if fmt not in PLAN_EXPORT_FORMATS:
+        raise ValidationError({"format": ["A plan export is a CSV file or an Excel workbook (csv, xlsx)."]})
+    return _workloads_job_request(
+        actor=actor,
+        kind=ReportJob.Kind.PLAN_EXPORT,
+        fmt=fmt,
+        stored=plan_export_scope(filters, label),
+        object_repr=f"improvement plans {fmt} export: {label or 'all workloads'}",
+        plural="plan exports",
+    )
 
 
 def consolidated_jobs_of(
@@ -342,9 +389,11 @@ __all__ = [
     "consolidated_jobs_of",
     "consolidated_request",
     "KINDS",
+    "REVIEW_KIND_CHOICES",
     "ReportFile",
     "content_type_of",
     "jobs_of",
+    "plan_export_request",
     "report_file",
     "report_request",
     "report_run",

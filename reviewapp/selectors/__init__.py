@@ -33,6 +33,7 @@ from .plan import (
     overdue_items,
     plan_items,
     plan_ordered,
+    plan_row_chunks,
     plan_rows,
     plan_status_counts,
     workload_plan_items,
@@ -106,6 +107,7 @@ __all__ = [
     "with_review_summary",
     "workload_names",
     "workload_plan_items",
+    "plan_row_chunks",
     "workload_plan_rows",
     "workload_rows",
 ]

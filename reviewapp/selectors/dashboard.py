@@ -47,6 +47,12 @@ class DashboardFilters:
         """The filters that have a value, as saved filters and consolidated reports store them."""
         return {name: value for name, value in vars(self).items() if value}
 
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> DashboardFilters:
+        """The filters as_dict() stored; keys this version does not know are ignored."""
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: str(value) for key, value in (stored or {}).items() if key in known})
+
 
 NOT_REVIEWED = "NOT_REVIEWED"
 

@@ -3,8 +3,10 @@ Each runs a fixed number of queries whatever the number of rows; tests pin the c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -226,3 +228,18 @@ def workload_plan_items(user: User, workload_ids: Any) -> QuerySet[ImprovementIt
 
 def workload_plan_rows(user: User, workload_ids: Any) -> list[PlanRow]:
     return plan_rows(workload_plan_items(user, workload_ids))
+
+
+def plan_row_chunks(
+    items: QuerySet[ImprovementItem], *, chunk_size: int, today: date | None = None
+) -> Iterator[list[PlanRow]]:
+    """`items` (ordered) as PlanRows, `chunk_size` at a time, for exports of any length in constant memory:
+    the ids come from one server-side cursor, and each chunk is joined by plan_rows in its three queries."""
+    today = today or timezone.localdate()
+    ids = items.values_list("pk", flat=True).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(ids, chunk_size)):
+        # The ids already passed `items`' filters: the chunk is read by id alone (cheaper than repeating them),
+        # in the same order.
+        yield plan_rows(
+            ImprovementItem.objects.filter(pk__in=chunk).order_by(*items.query.order_by), today=today
+        )

@@ -136,9 +136,8 @@ class ConsolidatedScope:
 
     @classmethod
     def of(cls, stored: dict[str, Any]) -> ConsolidatedScope:
-        known = set(DashboardFilters.__dataclass_fields__)
-        filters = {key: str(value) for key, value in (stored.get("filters") or {}).items() if key in known}
-        return cls(DashboardFilters(**filters), date.fromisoformat(stored["since"]), stored.get("label", ""))
+        filters = DashboardFilters.of(stored.get("filters"))
+        return cls(filters, date.fromisoformat(stored["since"]), stored.get("label", ""))
 
 
 def portfolio_workload_count(user: User, filters: DashboardFilters) -> int:

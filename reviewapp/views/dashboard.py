@@ -7,19 +7,27 @@ from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ..forms import DashboardFilterForm, dashboard_filter_form
+from ..forms.dashboard import describe_filters
 from ..lib.charts import area_risk_chart, risk_trend_svg
+from ..lib.queue import QueueUnavailable
 from ..models import ImprovementItem, SavedFilter
+from ..reports.jobs import plan_export_request
+from ..reports.workload_plans import plan_export_items
 from ..selectors import (
     SORT_COLUMNS,
     dashboard_rows_for,
@@ -32,11 +40,10 @@ from ..selectors import (
     plan_rows,
     risk_by_area,
     valid_sort,
-    workload_plan_rows,
 )
 from ..selectors.portfolio import high_risk_trend
 from . import AuthenticatedRequest
-from .plan.exports import FORMATS, export_response
+from .plan.exports import FORMATS, export_stream_response
 
 DASHBOARD_PAGE_SIZE = 100
 
@@ -153,14 +160,49 @@ def my_items_page(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@require_GET
-def plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
-    """The improvement plans of the workloads the dashboard shows with the same filters, in one file."""
+@require_http_methods(["GET", "POST"])
+def plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponseBase:
+    """The improvement plans of the workloads the dashboard shows with the same filters, in one file.
+
+    Up to EXPORT_INLINE_MAX_ROWS items it is served at once (the CSV streamed); above that the page offers to
+    make it in the background, and a POST (the same filters as hidden fields) queues that job."""
     if fmt not in FORMATS:
         raise Http404("Exports are available as .csv or .xlsx")
+    if request.method == "POST":
+        return _queue_plan_export(request, fmt)
     form = _filter_form(request)
-    ids = dashboard_workloads(request.user, form.filters()).values("pk")
-    return export_response(workload_plan_rows(request.user, ids), fmt, "improvement plans")
+    items = plan_export_items(request.user, form.filters())
+    rows = items.count()
+    if rows > settings.EXPORT_INLINE_MAX_ROWS:
+        return render(
+            request,
+            "dashboard/plan_export_offer.html",
+            {
+                "fmt": fmt,
+                "rows": rows,
+                "inline_max": settings.EXPORT_INLINE_MAX_ROWS,
+                # The same filters go back with the request for the background export.
+                "filters": [(name, form.data[name]) for name in form.fields if form.data.get(name)],
+                "dashboard_query": _without(request, "page", "sort"),
+            },
+        )
+    return export_stream_response(items, fmt, "improvement plans")
+
+
+def _queue_plan_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
+    form = dashboard_filter_form(request.user, request.POST)
+    if not form.is_valid():
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponseBadRequest(f"The export was not queued: {problems}", content_type="text/plain")
+    try:
+        plan_export_request(actor=request.user, filters=form.filters(), label=describe_filters(form), fmt=fmt)
+    except ValidationError as error:
+        messages.error(request, "The export was not queued: " + " ".join(error.messages))
+    except QueueUnavailable as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, "Your export is being made; this page shows its progress and a download link.")
+    return redirect("portfolio_reports")
 
 
 urlpatterns = [

@@ -74,7 +74,7 @@ def portfolio_report_jobs(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def portfolio_report_download(request: AuthenticatedRequest, job_id: UUID) -> HttpResponse:
     job = get_report_job_for_user(request.user, job_id)
-    if job.kind != ReportJob.Kind.CONSOLIDATED or job.state != ReportJob.State.DONE:
+    if job.review_id is not None or job.state != ReportJob.State.DONE:
         raise Http404("No such report, or it is not ready yet")
     content = ReportJob.objects.filter(pk=job.pk).values_list("content", flat=True).get()
     return _attachment(bytes(content or b""), content_type_of(job), job.filename)

@@ -24,7 +24,7 @@ from ..forms.common import choice_field, model_choice_field
 from ..lib.queue import QueueUnavailable
 from ..models import Milestone, ReportJob, Review, Team, User
 from ..reports.errors import ReportError
-from ..reports.jobs import content_type_of, jobs_of, report_file, report_request
+from ..reports.jobs import REVIEW_KIND_CHOICES, content_type_of, jobs_of, report_file, report_request
 from ..reports.json_reader import FORMAT, ReviewImportError
 from ..reports.review_json import import_review_json
 from . import AuthenticatedRequest
@@ -42,7 +42,7 @@ def _milestones(review: Review) -> list[Milestone]:
 
 class ReportRequestForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=ReportJob.Kind.choices,
+        choices=REVIEW_KIND_CHOICES,
         initial=ReportJob.Kind.FULL,
         widget=forms.RadioSelect,
         label="Report",

@@ -7,5 +7,11 @@ from . import Route
 ROUTES = {
     "dashboard": Route(scope="user"),
     "my_items": Route(scope="user"),
-    "plan_export": Route(scope="user", kwargs=lambda world: {"fmt": "xlsx"}),
+    # GET serves the file (or, above EXPORT_INLINE_MAX_ROWS, offers a background job); POST queues that job.
+    "plan_export": Route(
+        scope="user",
+        kwargs=lambda world: {"fmt": "xlsx"},
+        write="post",
+        data=lambda world: {"environment": "PRODUCTION"},
+    ),
 }

@@ -139,7 +139,7 @@ def test_the_export_across_workloads_holds_only_visible_filtered_plans(client, o
     make(team_create(name="Platform", actor=outsider), outsider, "Hidden")
     login(client, owner)
     response = client.get(reverse("plan_export", kwargs={"fmt": "csv"}))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert sorted({row["Workload"] for row in rows}) == ["Ledger", "Search"]
     assert len(rows) == 4 and {row["Notes"] for row in rows} == {"", "'=1+1"}
     filtered = client.get(reverse("plan_export", kwargs={"fmt": "xlsx"}), {"environment": "PREPRODUCTION"})
@@ -148,7 +148,7 @@ def test_the_export_across_workloads_holds_only_visible_filtered_plans(client, o
     assert {row[0] for row in values} == {"Search"} and len(values) == 2
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     everything = login(client, lead).get(reverse("plan_export", kwargs={"fmt": "csv"}))
-    assert b"Hidden" in everything.content
+    assert b"Hidden" in everything.getvalue()
     assert client.get(reverse("plan_export", kwargs={"fmt": "json"})).status_code == 404
 
 
