@@ -21,6 +21,15 @@ def prepare(world: World) -> None:
         name="Landing zone",
         entries={"SEC1": {"selected": ["SEC01-BP01"], "notes": "Accounts come from the landing zone."}},
     )
+    # The organisation's template, which every signed-in person reads: applying it to the review is decided by
+    # the review alone (a share of the workload is enough), whereas the team's template above is the team's.
+    world.extra["org_template"] = template_create(
+        actor=world.admin,
+        lens=world.review.lens,
+        team=None,
+        name="Organisation baseline",
+        entries={"SEC1": {"selected": ["SEC01-BP01"]}},
+    )
 
 
 def _template(world: World) -> dict:
@@ -51,11 +60,10 @@ ROUTES = {
     "template_detail": Route(scope="object", kwargs=_template, write="post", data=_edit, on_team=True),
     "review_template_apply": Route(
         scope="object",
-        on_team=True,
         kwargs=_review,
         viewer_reads=False,
         write="post",
-        data=lambda world: {"template": str(world.template.pk)},
+        data=lambda world: {"template": str(world.org_template.pk)},
     ),
     "api_template_list": Route(
         scope="user",
@@ -81,14 +89,13 @@ ROUTES = {
     ),
     "api_review_template": Route(
         scope="object",
-        on_team=True,
         api=True,
         kwargs=_review,
         read=False,
         write="post",
         content_type=JSON,
         write_ok=(200,),
-        data=lambda world: {"template": str(world.template.pk)},
+        data=lambda world: {"template": str(world.org_template.pk)},
     ),
 }
 
