@@ -31,7 +31,6 @@ from ..models import (
     Milestone,
     NotApplicableReason,
     Review,
-    RiskAcceptance,
     User,
     Workload,
 )
@@ -40,6 +39,7 @@ from ..selectors import PlanFilters, improvement_plan
 from ..selectors.evidence_files import evidence_file_lines
 from ..selectors.profiles import profile_lines
 from ..services.milestones import milestone_verify, review_snapshot
+from .acceptance_lines import AcceptanceLine, acceptance_lines
 from .errors import ReportTooLarge
 
 KINDS = ("full", "executive")
@@ -183,62 +183,6 @@ class RunLine:
     errors: int
     not_applicable: int
     error: str
-
-
-@dataclass
-class AcceptanceLine:
-    """One risk acceptance request of the workload and what became of it, for the report's history table."""
-
-    bp_code: str
-    state: str
-    level: str
-    expires_on: date
-    requested: str
-    justification: str
-    compensating_controls: str
-    decision: str
-    ended: str
-
-
-def _who(user: User | None) -> str:
-    return user.display_name() if user else "a former user"
-
-
-def _acceptances(workload_id: Any, as_of: datetime) -> list[AcceptanceLine]:
-    """Every acceptance asked for on the workload's items up to `as_of`, as it stands now (a report of a
-    milestone shows what became of the requests made before it, since the history is what auditors ask)."""
-    rows = (
-        RiskAcceptance.objects.filter(item__workload_id=workload_id, requested_at__lte=as_of)
-        .select_related("item", "requested_by", "decided_by", "ended_by")
-        .order_by("item__bp_code", "requested_at")
-    )
-    lines = []
-    for row in rows:
-        decision = ""
-        if row.decided_at and (row.decided_by_id or row.state in ("APPROVED", "REJECTED", "EXPIRED")):
-            verb = "Rejected" if row.state == "REJECTED" else "Approved"
-            decision = (
-                f"{verb} by {_who(row.decided_by)} on {row.decided_at:%d %b %Y}: {row.decision_comment}"
-            )
-        ended = ""
-        if row.state == "REVOKED":
-            ended = f"Revoked by {_who(row.ended_by)} on {row.ended_at:%d %b %Y}: {row.end_reason}"
-        elif row.state == "EXPIRED":
-            ended = f"Expired on {row.expires_on:%d %b %Y}."
-        lines.append(
-            AcceptanceLine(
-                bp_code=row.item.bp_code,
-                state=row.get_state_display(),
-                level=row.level.title(),
-                expires_on=row.expires_on,
-                requested=f"{_who(row.requested_by)} on {row.requested_at:%d %b %Y}",
-                justification=row.justification,
-                compensating_controls=row.compensating_controls,
-                decision=decision,
-                ended=ended,
-            )
-        )
-    return lines
 
 
 @dataclass
@@ -592,7 +536,7 @@ def build_report(review: Review, *, milestone: Milestone | None = None, kind: st
         plan=plan,
         runs=_runs(workload.pk, as_of) if kind == "full" else [],
         evidence_available=bool(evidence),
-        acceptances=_acceptances(workload.pk, as_of),
+        acceptances=acceptance_lines(workload.pk, as_of),
         profile=_profile(workload),
         evidence_files=_evidence_files(review, milestone) if kind == "full" else [],
     )
